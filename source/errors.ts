@@ -1,0 +1,80 @@
+import {RequestError, type NormalizedOptions, type Options} from 'got';
+
+export type TokenErrorDetails = {
+	/** RFC 6749 §5.2 `error` code, when the authorization server sent one. */
+	error?: string;
+	/** RFC 6749 §5.2 `error_description`. */
+	errorDescription?: string;
+	/** RFC 6749 §5.2 `error_uri`. */
+	errorUri?: string;
+	/** The token endpoint's HTTP status. Absent when no response arrived. */
+	statusCode?: number;
+	/** The underlying failure (network error, timeout). Never a got error, whose options would carry the client credentials. */
+	cause?: unknown;
+};
+
+/**
+No access token could be had, so the API request was not sent.
+*/
+export class TokenError extends RequestError {
+	override name = 'TokenError';
+	override code = 'ERR_OAUTH_TOKEN';
+	readonly error?: string;
+	readonly errorDescription?: string;
+	readonly errorUri?: string;
+	readonly statusCode?: number;
+
+	constructor(message: string, details: TokenErrorDetails = {}, options?: Options | NormalizedOptions) {
+		// `RequestError` copies the cause's `code`; a retryable one (ECONNREFUSED) would make got retry the API request.
+		super(message, {}, options as unknown as Options);
+		hideRequestDetails(this);
+		if (details.cause === undefined) {
+			delete this.cause;
+		} else {
+			Object.defineProperty(this, 'cause', {value: details.cause, writable: true, configurable: true});
+		}
+
+		this.error = details.error;
+		this.errorDescription = details.errorDescription;
+		this.errorUri = details.errorUri;
+		this.statusCode = details.statusCode;
+	}
+
+	/** The same failure, bound to one API request so got can route it; shared waiters each get their own. */
+	forRequest(options: Options | NormalizedOptions): TokenError {
+		const {error: code, errorDescription, errorUri, statusCode, cause} = this;
+		const error = new TokenError(this.message, {error: code, errorDescription, errorUri, statusCode, cause}, options);
+		error.stack = this.stack;
+		return error;
+	}
+}
+
+/**
+got makes a request's live options (headers with the bearer token, context) and its request and response enumerable on errors, so `util.inspect` and `JSON.stringify` would print them. Keep them readable, but out of those.
+*/
+export function hideRequestDetails<ErrorType extends Error>(error: ErrorType): ErrorType {
+	for (const key of ['options', 'request', 'response', 'timings']) {
+		const descriptor = Object.getOwnPropertyDescriptor(error, key);
+		if (descriptor?.enumerable) {
+			Object.defineProperty(error, key, {...descriptor, enumerable: false});
+		} else if (!descriptor) {
+			// Declared-but-unset class fields would otherwise reappear as enumerable on assignment.
+			Object.defineProperty(error, key, {value: undefined, writable: true, configurable: true, enumerable: false});
+		}
+	}
+
+	return error;
+}
+
+/**
+A network failure from got carries got's options (the client secret); keep only what explains it.
+*/
+export function cleanCause(error: unknown): Error {
+	if (error instanceof RequestError) {
+		const clean = new Error(error.message);
+		Object.defineProperty(clean, 'code', {value: error.code, enumerable: true});
+		return clean;
+	}
+
+	return error instanceof Error ? error : new Error(String(error));
+}

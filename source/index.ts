@@ -1,0 +1,6 @@
+export {oauthHooks, type OAuthHooks, type HooksOptions} from './hooks.js';
+export {createTokenSource} from './create-token-source.js';
+export {TokenSource, type TokenSourceOptions, type GetTokenOptions} from './token-source.js';
+export {TokenError, type TokenErrorDetails} from './errors.js';
+export {ConfigurationError, type OAuthConfig, type ClientAuthentication, type TokenRequestOptions, type Clock} from './options.js';
+export type {TokenSet} from './token-response.js';

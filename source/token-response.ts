@@ -1,0 +1,89 @@
+import {TokenError} from './errors.js';
+
+export type TokenSet = {
+	accessToken: string;
+	/** `token_type` as sent; `Bearer` when absent. */
+	tokenType: string;
+	/** Seconds, from `expires_in`. */
+	expiresIn?: number;
+	/** Granted scope, when the server says (RFC 6749 §5.1). */
+	scope?: string;
+};
+
+type JsonObject = Record<string, unknown>;
+
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const optionalString = (value: unknown): string | undefined => typeof value === 'string' ? value : undefined;
+
+function parseJsonObject(body: string): JsonObject | undefined {
+	try {
+		const value: unknown = JSON.parse(body);
+		return isObject(value) ? value : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function errorResponse(json: JsonObject | undefined, statusCode: number): TokenError {
+	const error = optionalString(json?.error);
+	const errorDescription = optionalString(json?.error_description);
+	const details = {error, errorDescription, errorUri: optionalString(json?.error_uri), statusCode};
+	if (error === undefined) {
+		return new TokenError(`Token request failed with HTTP ${statusCode} and no RFC 6749 §5.2 error response`, details);
+	}
+
+	const description = errorDescription === undefined ? '' : ` (${errorDescription})`;
+	return new TokenError(`Token request failed with HTTP ${statusCode}: ${error}${description}`, details);
+}
+
+function parseExpiresIn(value: unknown, statusCode: number): number | undefined {
+	if (value === undefined || value === null) {
+		return undefined;
+	}
+
+	// Azure AD v1 sends a numeric string.
+	const expiresIn = typeof value === 'string' && /^\s*\d+(?:\.\d+)?\s*$/v.test(value) ? Number(value) : value;
+	if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0) {
+		throw new TokenError('Token response `expires_in` is not a non-negative number of seconds (RFC 6749 §5.1)', {statusCode});
+	}
+
+	return expiresIn;
+}
+
+/**
+Read a token endpoint response per RFC 6749 §5.1 (success) and §5.2 (error). The body is never copied into an error: it may hold a token.
+*/
+export function parseTokenResponse(statusCode: number, body: string): TokenSet {
+	const json = parseJsonObject(body);
+	if (statusCode < 200 || statusCode > 299) {
+		throw errorResponse(json, statusCode);
+	}
+
+	if (json === undefined) {
+		throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode});
+	}
+
+	// Some servers answer 200 with an error body.
+	if (json.error !== undefined) {
+		throw errorResponse(json, statusCode);
+	}
+
+	const accessToken = json.access_token;
+	if (typeof accessToken !== 'string' || accessToken.length === 0) {
+		throw new TokenError('Token response has no `access_token` string (RFC 6749 §5.1)', {statusCode});
+	}
+
+	const tokenType = json.token_type ?? 'Bearer';
+	if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
+		const shown = typeof tokenType === 'string' ? tokenType.slice(0, 32) : typeof tokenType;
+		throw new TokenError(`Token response \`token_type\` is "${shown}", only Bearer is supported (RFC 6750)`, {statusCode});
+	}
+
+	return {
+		accessToken,
+		tokenType,
+		expiresIn: parseExpiresIn(json.expires_in, statusCode),
+		scope: optionalString(json.scope),
+	};
+}
