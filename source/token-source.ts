@@ -41,7 +41,6 @@ function jwtLifetime(accessToken: string): number | undefined {
 }
 
 async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-	signal.throwIfAborted();
 	let onAbort!: () => void;
 	const aborted = new Promise<never>((_resolve, reject) => {
 		onAbort = () => {
@@ -98,8 +97,14 @@ export class TokenSource {
 			return cached;
 		}
 
-		const pending = this.#refresh();
-		return options.signal ? abortable(pending, options.signal) : pending;
+		const {signal} = options;
+		if (signal === undefined) {
+			return this.#refresh();
+		}
+
+		// An aborted caller must not start a token request for nobody.
+		signal.throwIfAborted();
+		return abortable(this.#refresh(), signal);
 	}
 
 	/**

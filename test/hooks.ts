@@ -1,0 +1,422 @@
+import {Readable} from 'node:stream';
+import test from 'ava';
+import got, {HTTPError, RequestError, type Response} from 'got';
+import nock from 'nock';
+import {oauthHooks, TokenError, ConfigurationError, TokenSource, type OAuthConfig} from '../source/index.js';
+
+const auth = 'https://auth.example';
+const api = 'https://api.example';
+const config: OAuthConfig = {tokenEndpoint: `${auth}/token`, clientId: 'client', clientSecret: 'secret', tokenRequest: {retry: {backoffLimit: 1}}};
+
+/** A token endpoint that hands out at-1, at-2, … and counts. */
+function tokenEndpoint(options: {expiresIn?: number} = {}) {
+	const endpoint = {requests: 0};
+	nock(auth).post('/token').times(Infinity).reply(() => {
+		endpoint.requests++;
+		return [200, {access_token: `at-${endpoint.requests}`, token_type: 'Bearer', expires_in: options.expiresIn ?? 3600}];
+	});
+	return endpoint;
+}
+
+type Seen = {authorization: string | null; body: string; path: string};
+
+/** An API that accepts only the tokens `accept` says yes to, recording each call. */
+function apiServer(accept: (token: string | undefined) => boolean = () => true) {
+	const seen: Seen[] = [];
+	const reply = async (request: Request): Promise<[number, string]> => {
+		const authorization = request.headers.get('authorization');
+		seen.push({authorization, body: await request.text(), path: new URL(request.url).pathname});
+		const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+		return accept(token) ? [200, JSON.stringify({ok: true})] : [401, ''];
+	};
+
+	const scope = nock(api).persist();
+	for (const method of ['get', 'post', 'put'] as const) {
+		scope[method](/.*/v).reply(reply);
+	}
+
+	return seen;
+}
+
+test.before(() => {
+	nock.disableNetConnect();
+});
+
+test.afterEach.always(() => {
+	nock.cleanAll();
+});
+
+test.serial('every request carries the cached bearer token; one token request in all', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer();
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	await client('a');
+	await client('b');
+	await client.post('c', {json: {x: 1}});
+	t.deepEqual(seen.map(call => call.authorization), ['Bearer at-1', 'Bearer at-1', 'Bearer at-1']);
+	t.is(endpoint.requests, 1);
+});
+
+test.serial('instances extended from the same hooks share one token cache', async t => {
+	const endpoint = tokenEndpoint();
+	apiServer();
+	const hooks = oauthHooks(config);
+	const first = got.extend({prefixUrl: api}, hooks);
+	const second = got.extend({prefixUrl: api, headers: {'x-other': '1'}}, hooks);
+
+	await Promise.all([first('a'), second('b'), first('c'), second('d')]);
+	t.is(endpoint.requests, 1);
+});
+
+test.serial('separate hooks objects keep separate caches', async t => {
+	const endpoint = tokenEndpoint();
+	apiServer();
+	await got.extend({prefixUrl: api}, oauthHooks(config))('a');
+	await got.extend({prefixUrl: api}, oauthHooks(config))('a');
+	t.is(endpoint.requests, 2);
+});
+
+test.serial('concurrent first requests share one token request', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer();
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	await Promise.all(Array.from({length: 30}, async (_, index) => client(`n${index}`)));
+	t.is(endpoint.requests, 1);
+	t.is(seen.length, 30);
+	t.true(seen.every(call => call.authorization === 'Bearer at-1'));
+});
+
+test.serial('a request with its own authorization header is sent untouched, with no token request and no 401 retry', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer(() => false);
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const response = await client('mine', {headers: {authorization: 'Basic dXNlcjpwYXNz'}, throwHttpErrors: false});
+	t.is(response.statusCode, 401);
+	t.deepEqual(seen.map(call => call.authorization), ['Basic dXNlcjpwYXNz']);
+	t.is(endpoint.requests, 0);
+});
+
+test.serial('a 401 invalidates the token and retries once with a new one', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer(token => token !== 'at-1');
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const response = await client('x').json<{ok: boolean}>();
+	t.true(response.ok);
+	t.deepEqual(seen.map(call => call.authorization), ['Bearer at-1', 'Bearer at-2']);
+	t.is(endpoint.requests, 2);
+});
+
+test.serial('50 in-flight requests failing with the same stale token cause one token request', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer(token => token !== 'at-1');
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const responses = await Promise.all(Array.from({length: 50}, async (_, index) => client(`n${index}`)));
+	t.true(responses.every(response => response.statusCode === 200));
+	t.is(endpoint.requests, 2);
+	t.is(seen.filter(call => call.authorization === 'Bearer at-1').length, 50);
+	t.is(seen.filter(call => call.authorization === 'Bearer at-2').length, 50);
+});
+
+test.serial('a 401 for a token already replaced does not throw the new one away', async t => {
+	const endpoint = tokenEndpoint();
+	apiServer(token => token !== 'at-1');
+	const hooks = oauthHooks(config);
+	const client = got.extend({prefixUrl: api}, hooks);
+
+	await client('first');
+	t.is(endpoint.requests, 2);
+	// Every later request uses at-2 straight away.
+	await client('second');
+	t.is(endpoint.requests, 2);
+});
+
+test.serial('a second 401 reaches the caller as an HTTPError, after exactly one retry', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer(() => false);
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const error = await t.throwsAsync(client('x'), {instanceOf: HTTPError});
+	t.is(error.response.statusCode, 401);
+	t.is(seen.length, 2);
+	t.is(endpoint.requests, 2);
+});
+
+test.serial('with throwHttpErrors false, the second 401 is returned as the response', async t => {
+	tokenEndpoint();
+	const seen = apiServer(() => false);
+	const client = got.extend({prefixUrl: api, throwHttpErrors: false}, oauthHooks(config));
+
+	const response = await client('x');
+	t.is(response.statusCode, 401);
+	t.is(seen.length, 2);
+});
+
+test.serial('no loop when the hooks are applied twice', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer(() => false);
+	const hooks = oauthHooks(config);
+	const client = got.extend({prefixUrl: api}, hooks, hooks);
+
+	await t.throwsAsync(client('x'), {instanceOf: HTTPError});
+	t.is(seen.length, 2);
+	t.is(endpoint.requests, 2);
+});
+
+test.serial('no loop beside a caller hook that itself retries with preserveHooks', async t => {
+	tokenEndpoint();
+	const seen = apiServer(() => false);
+	const client = got.extend({prefixUrl: api}, oauthHooks(config), {
+		hooks: {
+			afterResponse: [
+				(response, retry) => {
+					// A caller's own guarded retry; ours must not multiply with it.
+					if (response.statusCode === 401 && response.request.options.context.mine !== true) {
+						return retry({context: {mine: true}, preserveHooks: true});
+					}
+
+					return response;
+				},
+			],
+		},
+	});
+
+	await t.throwsAsync(client('x'), {instanceOf: HTTPError});
+	t.true(seen.length <= 4);
+	t.true(seen.length >= 2);
+});
+
+const bodies: Array<[string, Record<string, unknown>, string]> = [
+	['json', {json: {a: 1, b: 'two'}}, '{"a":1,"b":"two"}'],
+	['form', {form: {a: '1', b: 'two words'}}, 'a=1&b=two+words'],
+	['string', {body: 'plain text'}, 'plain text'],
+	['Buffer', {body: Buffer.from('bytes \u00E9')}, 'bytes \u00E9'],
+	['Uint8Array', {body: new TextEncoder().encode('uint8')}, 'uint8'],
+];
+
+for (const [name, options, expected] of bodies) {
+	test.serial(`a ${name} body is sent again intact on the 401 retry`, async t => {
+		tokenEndpoint();
+		const seen = apiServer(token => token !== 'at-1');
+		const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+		await client.post('upload', options);
+		t.is(seen.length, 2);
+		t.is(seen[0]!.body, expected);
+		t.is(seen[1]!.body, expected);
+	});
+}
+
+test.serial('a stream body is not retried: the 401 reaches the caller as is', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer(token => token !== 'at-1');
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const error = await t.throwsAsync(client.post('upload', {body: Readable.from(['chunk'])}), {instanceOf: HTTPError});
+	t.is(error.response.statusCode, 401);
+	t.is(seen.length, 1);
+	t.is(endpoint.requests, 1);
+});
+
+test.serial('got.stream requests carry the token', async t => {
+	tokenEndpoint();
+	const seen = apiServer();
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const chunks: Uint8Array[] = [];
+	for await (const chunk of client.stream('streamed')) {
+		chunks.push(chunk as Uint8Array);
+	}
+
+	t.is(Buffer.concat(chunks).toString(), '{"ok":true}');
+	t.is(seen[0]!.authorization, 'Bearer at-1');
+});
+
+test.serial('when no token can be had, the API request is never sent and the caller gets a TokenError', async t => {
+	nock(auth).post('/token').reply(401, {error: 'invalid_client', error_description: 'unknown client'});
+	const seen = apiServer();
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const error = await t.throwsAsync(client('x'), {instanceOf: TokenError});
+	t.true(error instanceof RequestError);
+	t.is(error.error, 'invalid_client');
+	t.is(error.statusCode, 401);
+	t.is(error.options.url?.toString(), `${api}/x`);
+	t.is(seen.length, 0);
+});
+
+test.serial('a TokenError is not retried by the API request\'s own retry policy', async t => {
+	let tokenRequests = 0;
+	nock(auth).post('/token').times(Infinity).reply(() => {
+		tokenRequests++;
+		return [503, ''];
+	});
+	const seen = apiServer();
+	const client = got.extend({prefixUrl: api, retry: {limit: 4, backoffLimit: 1}}, oauthHooks(config));
+
+	const error = await t.throwsAsync(client('x'), {instanceOf: TokenError});
+	t.is(error.statusCode, 503);
+	// The token request's own retries (2), not multiplied by the API's (4).
+	t.is(tokenRequests, 3);
+	t.is(seen.length, 0);
+});
+
+test.serial('every concurrent waiter gets its own TokenError bound to its own request', async t => {
+	nock(auth).post('/token').reply(400, {error: 'invalid_scope'});
+	apiServer();
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	const results = await Promise.allSettled([client('one'), client('two')]);
+	const [one, two] = results.map(result => (result as PromiseRejectedResult).reason as TokenError);
+	t.true(one instanceof TokenError && two instanceof TokenError);
+	t.not(one, two);
+	t.is(one!.options.url?.pathname, '/one');
+	t.is(two!.options.url?.pathname, '/two');
+	t.is(one!.error, 'invalid_scope');
+});
+
+test.serial('the next request after a failed token request tries again', async t => {
+	nock(auth).post('/token').reply(400, {error: 'temporarily_unavailable'});
+	const endpoint = tokenEndpoint();
+	apiServer();
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	await t.throwsAsync(client('x'), {instanceOf: TokenError});
+	t.is((await client('x')).statusCode, 200);
+	t.is(endpoint.requests, 1);
+});
+
+test.serial('got\'s own 5xx retry resends the token without a new token request', async t => {
+	const endpoint = tokenEndpoint();
+	const seen: Array<string | null> = [];
+	nock(api).get('/flaky').reply(request => {
+		seen.push(request.headers.get('authorization'));
+		return [503, ''];
+	}).get('/flaky').reply(request => {
+		seen.push(request.headers.get('authorization'));
+		return [200, 'ok'];
+	});
+	const client = got.extend({prefixUrl: api, retry: {limit: 2, backoffLimit: 1}}, oauthHooks(config));
+
+	t.is(await client('flaky').text(), 'ok');
+	t.deepEqual(seen, ['Bearer at-1', 'Bearer at-1']);
+	t.is(endpoint.requests, 1);
+});
+
+test.serial('got.paginate authorizes every page', async t => {
+	const endpoint = tokenEndpoint();
+	const seen: Array<string | null> = [];
+	for (const page of [1, 2, 3]) {
+		nock(api).get('/items').query({page}).reply(request => {
+			seen.push(request.headers.get('authorization'));
+			const link = page < 3 ? {link: `<${api}/items?page=${page + 1}>; rel="next"`} : {};
+			return [200, JSON.stringify([page]), link];
+		});
+	}
+
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+	const items = await client.paginate.all<number>('items', {searchParams: {page: 1}});
+	t.deepEqual(items, [1, 2, 3]);
+	t.deepEqual(seen, ['Bearer at-1', 'Bearer at-1', 'Bearer at-1']);
+	t.is(endpoint.requests, 1);
+});
+
+test.serial('each page of got.paginate gets its own 401 retry', async t => {
+	const endpoint = tokenEndpoint();
+	const seen: Array<string | null> = [];
+	const replyFor = (page: number) => (request: Request): [number, string, Record<string, string>] => {
+		const authorization = request.headers.get('authorization');
+		seen.push(authorization);
+		// Each page revokes the token it sees first.
+		if (authorization === `Bearer at-${page}`) {
+			return [401, '', {}];
+		}
+
+		return [200, JSON.stringify([page]), page < 2 ? {link: `<${api}/items?page=${page + 1}>; rel="next"`} : {}];
+	};
+
+	nock(api).get('/items').query({page: 1}).times(2).reply(replyFor(1));
+	nock(api).get('/items').query({page: 2}).times(2).reply(replyFor(2));
+
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+	const items = await client.paginate.all<number>('items', {searchParams: {page: 1}});
+	t.deepEqual(items, [1, 2]);
+	t.deepEqual(seen, ['Bearer at-1', 'Bearer at-2', 'Bearer at-2', 'Bearer at-3']);
+	t.is(endpoint.requests, 3);
+});
+
+test.serial('the caller\'s own afterResponse hooks see the final response after our retry, in any extend order', async t => {
+	tokenEndpoint();
+	apiServer(token => token !== 'at-1');
+	const statusesBefore: number[] = [];
+	const statusesAfter: number[] = [];
+	const recorder = (statuses: number[]) => ({
+		hooks: {
+			afterResponse: [
+				(response: Response) => {
+					statuses.push(response.statusCode);
+					return response;
+				},
+			],
+		},
+	});
+
+	const client = got.extend({prefixUrl: api}, recorder(statusesBefore), oauthHooks(config), recorder(statusesAfter));
+	t.is((await client('x')).statusCode, 200);
+	t.is(statusesBefore.at(-1), 200);
+	t.is(statusesAfter.at(-1), 200);
+	t.false(statusesAfter.includes(401));
+});
+
+test.serial('works beside other beforeRequest hooks, before or after ours', async t => {
+	tokenEndpoint();
+	const seen: Array<[string | null, string | null]> = [];
+	nock(api).get('/x').times(2).reply(request => {
+		seen.push([request.headers.get('authorization'), request.headers.get('x-trace')]);
+		return [200, 'ok'];
+	});
+	const tracing = {
+		hooks: {
+			beforeRequest: [
+				(options: {headers: Record<string, string | string[] | undefined>}) => {
+					options.headers['x-trace'] = 'abc';
+				},
+			],
+		},
+	};
+
+	const hooks = oauthHooks(config);
+	await got.extend({prefixUrl: api}, tracing, hooks)('x');
+	await got.extend({prefixUrl: api}, hooks, tracing)('x');
+	t.deepEqual(seen, [['Bearer at-1', 'abc'], ['Bearer at-1', 'abc']]);
+});
+
+test.serial('a token source can be passed in place of a configuration', async t => {
+	let fetches = 0;
+	const source = new TokenSource({
+		async fetchToken() {
+			fetches++;
+			return {accessToken: 'custom-token', tokenType: 'Bearer', expiresIn: 60};
+		},
+	});
+	const seen = apiServer();
+	const client = got.extend({prefixUrl: api}, oauthHooks(source));
+
+	await client('a');
+	t.is(await source.getToken(), 'custom-token');
+	t.is(seen[0]!.authorization, 'Bearer custom-token');
+	t.is(fetches, 1);
+});
+
+test('bad origins are named', t => {
+	t.throws(() => oauthHooks({...config, origins: 'https://api.example' as never}), {instanceOf: ConfigurationError, message: /`origins` must be an array/v});
+	t.throws(() => oauthHooks(config, {origins: ['not a url']}), {instanceOf: ConfigurationError, message: /`origins` is not an absolute URL/v});
+});
+
+test('something that is neither a configuration nor a token source is named', t => {
+	t.throws(() => oauthHooks(undefined as never), {instanceOf: TypeError, message: /configuration object or a TokenSource/v});
+});

@@ -1,0 +1,273 @@
+import test from 'ava';
+import {RequestError} from 'got';
+import {TokenSource, TokenError, ConfigurationError, type TokenSet} from '../source/index.js';
+import {fakeClock, deferred, unsignedJwt} from './helpers/fakes.js';
+
+type Fetcher = (() => Promise<TokenSet>) & {calls: number};
+
+function counting(answer: (call: number) => TokenSet | Promise<TokenSet>): Fetcher {
+	const fetcher = (async () => {
+		fetcher.calls++;
+		return answer(fetcher.calls);
+	}) as Fetcher;
+	fetcher.calls = 0;
+	return fetcher;
+}
+
+const token = (call: number, expiresIn?: number): TokenSet => ({accessToken: `token-${call}`, tokenType: 'Bearer', expiresIn});
+
+test('fetches on first use and reuses the token while it is valid', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 3600));
+	const source = new TokenSource({fetchToken, clock});
+
+	t.is(source.peek(), undefined);
+	t.is(await source.getToken(), 'token-1');
+	clock.advance(1000 * 1000);
+	t.is(await source.getToken(), 'token-1');
+	t.is(source.peek(), 'token-1');
+	t.is(fetchToken.calls, 1);
+});
+
+test('a token stops being used 60 s before expiry by default', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 3600));
+	const source = new TokenSource({fetchToken, clock});
+
+	await source.getToken();
+	clock.advance((3540 * 1000) - 1);
+	t.is(await source.getToken(), 'token-1');
+	clock.advance(1);
+	t.is(source.peek(), undefined);
+	t.is(await source.getToken(), 'token-2');
+	t.is(fetchToken.calls, 2);
+});
+
+test('the margin is capped at half the lifetime, so short tokens are still used', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 60));
+	const source = new TokenSource({fetchToken, clock});
+
+	await source.getToken();
+	clock.advance(29_999);
+	t.is(source.peek(), 'token-1');
+	clock.advance(1);
+	t.is(source.peek(), undefined);
+});
+
+test('the margin is configurable', async t => {
+	const clock = fakeClock();
+	const source = new TokenSource({fetchToken: counting(call => token(call, 3600)), clock, expiryMargin: 600});
+
+	await source.getToken();
+	clock.advance((3000 * 1000) - 1);
+	t.is(source.peek(), 'token-1');
+	clock.advance(1);
+	t.is(source.peek(), undefined);
+});
+
+test('expiry counts from when the token was requested, not when it arrived', async t => {
+	const clock = fakeClock();
+	const source = new TokenSource({
+		async fetchToken() {
+			clock.advance(5000);
+			return token(1, 100);
+		},
+		clock,
+		expiryMargin: 0,
+	});
+
+	await source.getToken();
+	clock.advance(94_999);
+	t.is(source.peek(), 'token-1');
+	clock.advance(1);
+	t.is(source.peek(), undefined);
+});
+
+test('without expires_in, a JWT access token expires at its exp claim', async t => {
+	const clock = fakeClock();
+	const jwt = unsignedJwt({exp: Math.floor(Date.now() / 1000) + 600});
+	const source = new TokenSource({fetchToken: async () => ({accessToken: jwt, tokenType: 'Bearer'}), clock});
+
+	await source.getToken();
+	clock.advance(530 * 1000);
+	t.is(source.peek(), jwt);
+	clock.advance(15 * 1000);
+	t.is(source.peek(), undefined);
+});
+
+test('expires_in wins over a JWT exp claim', async t => {
+	const clock = fakeClock();
+	const jwt = unsignedJwt({exp: Math.floor(Date.now() / 1000) + 7200});
+	const source = new TokenSource({fetchToken: async () => ({accessToken: jwt, tokenType: 'Bearer', expiresIn: 120}), clock});
+
+	await source.getToken();
+	clock.advance(60 * 1000);
+	t.is(source.peek(), undefined);
+});
+
+test('an opaque token without expires_in lives for the default lifetime, 300 s', async t => {
+	const clock = fakeClock();
+	const source = new TokenSource({fetchToken: counting(call => token(call)), clock});
+
+	await source.getToken();
+	clock.advance((240 * 1000) - 1);
+	t.is(source.peek(), 'token-1');
+	clock.advance(1);
+	t.is(source.peek(), undefined);
+});
+
+test('the default lifetime is configurable', async t => {
+	const clock = fakeClock();
+	const source = new TokenSource({fetchToken: counting(call => token(call)), clock, defaultLifetime: 3600});
+
+	await source.getToken();
+	clock.advance((3540 * 1000) - 1);
+	t.is(source.peek(), 'token-1');
+	clock.advance(1);
+	t.is(source.peek(), undefined);
+});
+
+test('a JWT without exp falls back to the default lifetime', async t => {
+	const clock = fakeClock();
+	const jwt = unsignedJwt({sub: 'client'});
+	const source = new TokenSource({fetchToken: async () => ({accessToken: jwt, tokenType: 'Bearer'}), clock, defaultLifetime: 100});
+
+	await source.getToken();
+	clock.advance(49_999);
+	t.is(source.peek(), jwt);
+	clock.advance(1);
+	t.is(source.peek(), undefined);
+});
+
+test('concurrent callers share one token request', async t => {
+	const answer = deferred<TokenSet>();
+	const fetchToken = counting(async () => answer.promise);
+	const source = new TokenSource({fetchToken, clock: fakeClock()});
+
+	const tokens = Promise.all(Array.from({length: 25}, async () => source.getToken()));
+	answer.resolve(token(1, 3600));
+	t.deepEqual(new Set(await tokens), new Set(['token-1']));
+	t.is(fetchToken.calls, 1);
+});
+
+test('a failed token request reaches every waiter and is not cached', async t => {
+	const failure = new TokenError('Token request failed with HTTP 400: invalid_client', {error: 'invalid_client', statusCode: 400});
+	const fetchToken = counting(async call => {
+		if (call === 1) {
+			throw failure;
+		}
+
+		return token(call, 3600);
+	});
+	const source = new TokenSource({fetchToken, clock: fakeClock()});
+
+	const results = await Promise.allSettled([source.getToken(), source.getToken(), source.getToken()]);
+	t.deepEqual(results.map(result => result.status), ['rejected', 'rejected', 'rejected']);
+	for (const result of results) {
+		t.is((result as PromiseRejectedResult).reason, failure);
+	}
+
+	t.is(fetchToken.calls, 1);
+	t.is(await source.getToken(), 'token-2');
+	t.is(fetchToken.calls, 2);
+});
+
+test('invalidate forgets the token only while it is the cached one', async t => {
+	const fetchToken = counting(call => token(call, 3600));
+	const source = new TokenSource({fetchToken, clock: fakeClock()});
+
+	await source.getToken();
+	t.true(source.invalidate('token-1'));
+	t.is(source.peek(), undefined);
+	t.is(await source.getToken(), 'token-2');
+	t.false(source.invalidate('token-1'));
+	t.is(source.peek(), 'token-2');
+	t.is(fetchToken.calls, 2);
+});
+
+test('an aborted caller stops waiting; the shared request goes on for the others', async t => {
+	const answer = deferred<TokenSet>();
+	const fetchToken = counting(async () => answer.promise);
+	const source = new TokenSource({fetchToken, clock: fakeClock()});
+	const controller = new AbortController();
+
+	const aborted = source.getToken({signal: controller.signal});
+	const patient = source.getToken();
+	controller.abort(new Error('caller gave up'));
+	await t.throwsAsync(aborted, {message: 'caller gave up'});
+
+	answer.resolve(token(1, 3600));
+	t.is(await patient, 'token-1');
+	t.is(fetchToken.calls, 1);
+	t.is(source.peek(), 'token-1');
+});
+
+test('an already aborted signal makes no token request', async t => {
+	const fetchToken = counting(call => token(call, 3600));
+	const source = new TokenSource({fetchToken, clock: fakeClock()});
+
+	await t.throwsAsync(source.getToken({signal: AbortSignal.abort()}), {name: 'AbortError'});
+	t.is(fetchToken.calls, 0);
+});
+
+test('a signal does not hold a listener once the token arrives', async t => {
+	const source = new TokenSource({fetchToken: counting(call => token(call, 3600)), clock: fakeClock()});
+	const controller = new AbortController();
+	let listeners = 0;
+	const {addEventListener, removeEventListener} = controller.signal;
+	controller.signal.addEventListener = (...arguments_: Parameters<typeof addEventListener>) => {
+		listeners++;
+		addEventListener.apply(controller.signal, arguments_);
+	};
+
+	controller.signal.removeEventListener = (...arguments_: Parameters<typeof removeEventListener>) => {
+		listeners--;
+		removeEventListener.apply(controller.signal, arguments_);
+	};
+
+	await source.getToken({signal: controller.signal});
+	t.is(listeners, 0);
+});
+
+test('a fetcher that throws something else becomes a TokenError with the cause kept', async t => {
+	const cause = new Error('socket hang up');
+	const source = new TokenSource({
+		async fetchToken() {
+			throw cause;
+		},
+	});
+
+	const error = await t.throwsAsync(source.getToken(), {instanceOf: TokenError});
+	t.true(error instanceof RequestError);
+	t.is(error.cause, cause);
+	t.regex(error.message, /socket hang up/v);
+});
+
+test('a fetcher that resolves without an access token is a TokenError', async t => {
+	const source = new TokenSource({fetchToken: async () => ({accessToken: '', tokenType: 'Bearer'})});
+	await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /accessToken/v});
+});
+
+test('bad options are named', t => {
+	const fetchToken = async () => token(1, 1);
+	t.throws(() => new TokenSource({fetchToken, expiryMargin: -1}), {instanceOf: ConfigurationError, message: /`expiryMargin`/v});
+	t.throws(() => new TokenSource({fetchToken, defaultLifetime: Number.NaN}), {instanceOf: ConfigurationError, message: /`defaultLifetime`/v});
+	t.throws(() => new TokenSource({} as never), {instanceOf: TypeError, message: /`fetchToken`/v});
+});
+
+test('the default clock is monotonic: a wall-clock jump does not expire the token', async t => {
+	const fetchToken = counting(call => token(call, 3600));
+	const source = new TokenSource({fetchToken});
+	await source.getToken();
+
+	const realNow = Date.now;
+	Date.now = () => realNow() + (24 * 3600 * 1000);
+	try {
+		t.is(source.peek(), 'token-1');
+	} finally {
+		Date.now = realNow;
+	}
+
+	t.is(fetchToken.calls, 1);
+});
