@@ -219,6 +219,8 @@ export type ResourceServer = {
 	readonly rejections: readonly Rejection[];
 	/** Reject this exact token from now on, as if the authorization server had revoked it early. */
 	revoke(accessToken: string): void;
+	/** Reject every token accepted so far, as if the client's tokens had all been revoked (a rotated secret, say). */
+	revokeAll(): void;
 	close(): Promise<void>;
 };
 
@@ -229,6 +231,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
 	const {issuer, audience} = options;
 	const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
 	const revoked = new Set<string>();
+	const accepted = new Set<string>();
 	const rejections: Rejection[] = [];
 	let calls = 0;
 
@@ -261,6 +264,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
 			return;
 		}
 
+		accepted.add(token);
 		response.writeHead(200, {'content-type': 'application/json'});
 		response.end(JSON.stringify({ok: true, sub: claims.sub, clientId: claims['client_id'], path: request.url}));
 	}
@@ -287,6 +291,11 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
 		rejections,
 		revoke(accessToken) {
 			revoked.add(accessToken);
+		},
+		revokeAll() {
+			for (const token of accepted) {
+				revoked.add(token);
+			}
 		},
 		close: async () => close(server),
 	};

@@ -34,6 +34,12 @@ function isReplayable(body: unknown): boolean {
 	));
 }
 
+/** The bearer token this request carried, if any. */
+function sentToken(options: Pick<NormalizedOptions, 'headers'>): string | undefined {
+	const {authorization} = options.headers;
+	return typeof authorization === 'string' && authorization.startsWith(bearerPrefix) ? authorization.slice(bearerPrefix.length) : undefined;
+}
+
 /**
 got hooks that authorize every request with an OAuth 2.0 access token. Pass the result to `got.extend()`; every instance extended with the same result shares one token cache.
 */
@@ -44,8 +50,8 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 
 	function startState(options: NormalizedOptions, url: URL): RequestState {
 		// A caller's own `authorization` is theirs: no token, no 401 handling.
-		const ours = options.headers.authorization === undefined && (allowedOrigins === undefined || allowedOrigins.has(url.origin));
-		return ours ? {origin: url.origin} : {};
+		const isOurs = options.headers.authorization === undefined && (allowedOrigins === undefined || allowedOrigins.has(url.origin));
+		return isOurs ? {origin: url.origin} : {};
 	}
 
 	async function attachAfterFetch(options: NormalizedOptions): Promise<void> {
@@ -57,8 +63,8 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 	}
 
 	// Synchronous while a token is cached: this runs on every request.
-	const beforeRequest: BeforeRequestHook = options => {
-		const url = options.url as URL;
+	const beforeRequest: BeforeRequestHook = async options => {
+		const url = options.url!;
 		let state = options.context[contextKey] as RequestState | undefined;
 		if (state === undefined) {
 			state = startState(options, url);
@@ -91,12 +97,12 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 
 		const {options} = response.request;
 		const state = options.context[contextKey] as RequestState | undefined;
-		const {authorization} = options.headers;
-		if (state?.origin === undefined || state.retried || typeof authorization !== 'string' || !authorization.startsWith(bearerPrefix) || !isReplayable(options.body)) {
+		const token = sentToken(options);
+		if (token === undefined || state?.origin === undefined || state.retried === true || !isReplayable(options.body)) {
 			return response;
 		}
 
-		source.invalidate(authorization.slice(bearerPrefix.length));
+		source.invalidate(token);
 		// The flag, not retryCount, ends it: retryCount counts every kind of retry. preserveHooks lets the caller's own afterResponse hooks see the final response.
 		return retryWithMergedOptions({context: {[contextKey]: {...state, retried: true}}, preserveHooks: true});
 	};

@@ -20,17 +20,17 @@ export type OAuthConfig = {
 	audience?: string;
 	/** RFC 8707 resource indicators, sent as repeated `resource` parameters. */
 	resource?: string | readonly string[];
-	/** @default 'client_secret_basic' */
+	/** How the client authenticates at the token endpoint. Default: `'client_secret_basic'`. */
 	clientAuthentication?: ClientAuthentication;
-	/** Seconds before expiry at which a token stops being used, capped at half the token's lifetime. @default 60 */
+	/** Seconds before expiry at which a token stops being used, capped at half the token's lifetime. Default: 60. */
 	expiryMargin?: number;
-	/** Lifetime in seconds of a token whose response has no `expires_in` and which is not a JWT with `exp`. @default 300 */
+	/** Lifetime in seconds of a token whose response has no `expires_in` and which is not a JWT with `exp`. Default: 300. */
 	defaultLifetime?: number;
 	/** Origins (or URLs, whose origin is taken) that may receive the token. Unset: any origin a request starts at. */
 	origins?: ReadonlyArray<string | URL>;
 	/** Got options for the token request: timeout, retry, https, agent, headers. */
 	tokenRequest?: TokenRequestOptions;
-	/** Milliseconds on a monotonic scale. For tests. @default performance.now */
+	/** Milliseconds on a monotonic scale, for tests. Default: `performance.now`. */
 	clock?: Clock;
 };
 
@@ -55,14 +55,14 @@ export class ConfigurationError extends TypeError {
 	}
 }
 
-const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
 function toUrl(option: string, value: unknown): URL {
 	if (value instanceof URL) {
 		return new URL(value.href);
 	}
 
-	if (!nonEmptyString(value)) {
+	if (!isNonEmptyString(value)) {
 		throw new ConfigurationError(option, `must be a URL or a string, got ${describe(value)}`);
 	}
 
@@ -82,16 +82,12 @@ function describe(value: unknown): string {
 }
 
 function stringList(option: string, value: unknown): string[] {
-	if (value === undefined) {
-		return [];
-	}
-
-	const list: unknown[] = typeof value === 'string' ? [value] : (Array.isArray(value) ? value : [undefined]);
-	if (!list.every(item => nonEmptyString(item))) {
+	const list: unknown = typeof value === 'string' ? [value] : (value ?? []);
+	if (!Array.isArray(list) || list.some(item => !isNonEmptyString(item))) {
 		throw new ConfigurationError(option, `must be a non-empty string or an array of them, got ${describe(value)}`);
 	}
 
-	return list as string[];
+	return list.map(String);
 }
 
 export function seconds(option: string, value: unknown, fallback: number): number {
@@ -128,7 +124,7 @@ export function normalizeConfig(config: OAuthConfig): NormalizedConfig {
 		throw new ConfigurationError('tokenEndpoint', `must be an http: or https: URL, got ${tokenEndpoint.protocol}`);
 	}
 
-	if (!nonEmptyString(config.clientId)) {
+	if (!isNonEmptyString(config.clientId)) {
 		throw new ConfigurationError('clientId', `must be a non-empty string, got ${describe(config.clientId)}`);
 	}
 
@@ -137,11 +133,11 @@ export function normalizeConfig(config: OAuthConfig): NormalizedConfig {
 		throw new ConfigurationError('clientAuthentication', `must be one of ${[...clientAuthenticationMethods].join(', ')}`);
 	}
 
-	if (!nonEmptyString(config.clientSecret)) {
+	if (!isNonEmptyString(config.clientSecret)) {
 		throw new ConfigurationError('clientSecret', `is required for ${clientAuthentication}`);
 	}
 
-	if (config.audience !== undefined && !nonEmptyString(config.audience)) {
+	if (config.audience !== undefined && !isNonEmptyString(config.audience)) {
 		throw new ConfigurationError('audience', `must be a non-empty string, got ${describe(config.audience)}`);
 	}
 

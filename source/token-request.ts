@@ -64,17 +64,15 @@ export function createTokenRequest(config: NormalizedConfig): () => Promise<Toke
 		const sizeCap = new AbortController();
 		let response;
 		try {
-			const request = client(config.tokenEndpoint, {
+			response = await client(config.tokenEndpoint, {
 				body: tokenRequestBody(config).toString(),
 				headers: {...headers, 'content-type': 'application/x-www-form-urlencoded'},
 				signal: sizeCap.signal,
-			});
-			request.on('downloadProgress', ({transferred}) => {
+			}).on('downloadProgress', ({transferred}) => {
 				if (transferred > maxResponseBytes) {
 					sizeCap.abort();
 				}
 			});
-			response = await request;
 		} catch (error) {
 			if (sizeCap.signal.aborted) {
 				throw new TokenError(`Token response is larger than ${maxResponseBytes} bytes`);

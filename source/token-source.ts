@@ -2,18 +2,17 @@ import {performance} from 'node:perf_hooks';
 import {decodeJwt} from 'jose';
 import pMemoize from 'p-memoize';
 import {TokenError, cleanCause} from './errors.js';
-import type {Clock} from './options.js';
-import {seconds} from './options.js';
+import {type Clock, seconds} from './options.js';
 import type {TokenSet} from './token-response.js';
 
 export type TokenSourceOptions = {
 	/** Fetch a new token. Called by one caller at a time; its failure reaches every waiter and is never cached. */
 	fetchToken: () => Promise<TokenSet>;
-	/** Seconds before expiry at which a token stops being used, capped at half its lifetime. @default 60 */
+	/** Seconds before expiry at which a token stops being used, capped at half its lifetime. Default: 60. */
 	expiryMargin?: number;
-	/** Lifetime in seconds of a token with no `expires_in` that is not a JWT with `exp`. @default 300 */
+	/** Lifetime in seconds of a token with no `expires_in` that is not a JWT with `exp`. Default: 300. */
 	defaultLifetime?: number;
-	/** Milliseconds on a monotonic scale. @default performance.now */
+	/** Milliseconds on a monotonic scale. Default: `performance.now`. */
 	clock?: Clock;
 };
 
@@ -44,7 +43,7 @@ async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T
 	let onAbort!: () => void;
 	const aborted = new Promise<never>((_resolve, reject) => {
 		onAbort = () => {
-			reject(signal.reason);
+			reject(signal.reason as Error);
 		};
 
 		signal.addEventListener('abort', onAbort, {once: true});
@@ -78,6 +77,32 @@ export class TokenSource {
 		this.#expiryMargin = seconds('expiryMargin', options.expiryMargin, 60);
 		this.#defaultLifetime = seconds('defaultLifetime', options.defaultLifetime, 300);
 		this.#clock = options.clock ?? defaultClock;
+	}
+
+	async #fetch(): Promise<string> {
+		// Timed from the request, not the response: the server's clock for `expires_in` started before we heard of it.
+		const requestedAt = this.#clock();
+		let tokenSet: TokenSet;
+		try {
+			tokenSet = await this.#fetchToken();
+		} catch (error) {
+			if (error instanceof TokenError) {
+				throw error;
+			}
+
+			const cause = cleanCause(error);
+			throw new TokenError(`Token source failed: ${cause.message}`, {cause});
+		}
+
+		if (typeof tokenSet?.accessToken !== 'string' || tokenSet.accessToken.length === 0) {
+			throw new TokenError('`fetchToken` resolved without an `accessToken` string');
+		}
+
+		const lifetime = tokenSet.expiresIn ?? jwtLifetime(tokenSet.accessToken) ?? this.#defaultLifetime;
+		// Half the lifetime at most, so a 60 s token is still used for 30 s instead of never.
+		const margin = Math.min(this.#expiryMargin, lifetime / 2);
+		this.#cached = {accessToken: tokenSet.accessToken, usableUntil: requestedAt + ((lifetime - margin) * 1000)};
+		return tokenSet.accessToken;
 	}
 
 	/**
@@ -117,31 +142,5 @@ export class TokenSource {
 
 		this.#cached = undefined;
 		return true;
-	}
-
-	async #fetch(): Promise<string> {
-		// Timed from the request, not the response: the server's clock for `expires_in` started before we heard of it.
-		const requestedAt = this.#clock();
-		let tokenSet: TokenSet;
-		try {
-			tokenSet = await this.#fetchToken();
-		} catch (error) {
-			if (error instanceof TokenError) {
-				throw error;
-			}
-
-			const cause = cleanCause(error);
-			throw new TokenError(`Token source failed: ${cause.message}`, {cause});
-		}
-
-		if (typeof tokenSet?.accessToken !== 'string' || tokenSet.accessToken.length === 0) {
-			throw new TokenError('`fetchToken` resolved without an `accessToken` string');
-		}
-
-		const lifetime = tokenSet.expiresIn ?? jwtLifetime(tokenSet.accessToken) ?? this.#defaultLifetime;
-		// Half the lifetime at most, so a 60 s token is still used for 30 s instead of never.
-		const margin = Math.min(this.#expiryMargin, lifetime / 2);
-		this.#cached = {accessToken: tokenSet.accessToken, usableUntil: requestedAt + ((lifetime - margin) * 1000)};
-		return tokenSet.accessToken;
 	}
 }

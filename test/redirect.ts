@@ -21,7 +21,7 @@ const config = (token: LocalServer) => ({tokenEndpoint: token.url('/token'), cli
 
 const redirect = (status: number, location: string) => ({status, headers: {location}});
 
-type Echo = {path: string; authorization: string | null};
+type Echo = {path: string; authorization?: string};
 
 for (const status of [301, 302, 303, 307, 308]) {
 	test(`${status} to another origin: the token reaches the first origin only`, async t => {
@@ -33,7 +33,7 @@ for (const status of [301, 302, 303, 307, 308]) {
 		// POST with a body: 307/308 keep the method, so the hop is a real resend, not a fresh GET.
 		const response = await client.post(s.a.url('/start'), {json: {hello: 'world'}}).json<Echo>();
 
-		t.deepEqual(response, {path: '/landing', authorization: null});
+		t.deepEqual(response, {path: '/landing'});
 		t.is(s.a.count, 1);
 		t.is(s.a.requests[0]!.headers.authorization, 'Bearer access-token-1');
 		t.is(s.b.count, 1);
@@ -86,7 +86,7 @@ test('same server, other host name (127.0.0.1 → localhost) is another origin: 
 
 	const response = await client(s.a.url('/start')).json<Echo>();
 
-	t.deepEqual(response, {path: '/landing', authorization: null});
+	t.deepEqual(response, {path: '/landing'});
 	t.deepEqual(s.a.requests.map(request => [request.headers.host, request.headers.authorization]), [
 		[`127.0.0.1:${s.a.port}`, 'Bearer access-token-1'],
 		[`localhost:${s.a.port}`, undefined],
@@ -129,7 +129,7 @@ test('origins allow-list: an origin outside it gets no token and causes no token
 
 	const outside = await client(s.b.url('/outside')).json<Echo>();
 
-	t.is(outside.authorization, null);
+	t.is(outside.authorization, undefined);
 	t.is(s.b.requests[0]!.headers.authorization, undefined);
 	t.is(s.token.count, 0);
 
@@ -155,7 +155,7 @@ test('origins allow-list given next to a TokenSource', async t => {
 });
 
 for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer callers-own-token']) {
-	test(`a caller's own authorization (${authorization.split(' ')[0]!}) is sent untouched, and its 401 is not retried`, async t => {
+	test(`a caller's own authorization (${authorization.split(' ', 1)[0]!}) is sent untouched, and its 401 is not retried`, async t => {
 		const s = await servers();
 		t.teardown(s.close);
 		s.a.handle(request => request.path === '/denied' ? {status: 401} : undefined);
@@ -193,7 +193,7 @@ test('prefixUrl instance with origins: an absolute URL to another host gets no t
 
 	const response = await client(s.b.url('/elsewhere')).json<Echo>();
 
-	t.deepEqual(response, {path: '/elsewhere', authorization: null});
+	t.deepEqual(response, {path: '/elsewhere'});
 	t.is(s.a.count, 0);
 	t.is(s.token.count, 0);
 

@@ -11,8 +11,7 @@ export type RecordedRequest = {
 	readonly at: number;
 };
 
-/** 'hang': read the request and never answer, until the server is closed. */
-export type Reply = 'hang' | {
+export type Answer = {
 	status?: number;
 	headers?: Record<string, string>;
 	/** Objects are sent as JSON, strings as they are. */
@@ -20,6 +19,9 @@ export type Reply = 'hang' | {
 	/** Milliseconds to wait before answering. */
 	delay?: number;
 };
+
+/** 'hang': read the request and never answer, until the server is closed. */
+export type Reply = 'hang' | Answer;
 
 /** `index` counts from 0 over every request this server has seen. Returning undefined falls back to the server's default reply. */
 export type Handler = (request: RecordedRequest, index: number) => Reply | undefined;
@@ -43,8 +45,10 @@ async function startServer(fallback: Handler): Promise<LocalServer> {
 	let handler: Handler | undefined;
 
 	const server = http.createServer((request, response) => {
-		const chunks: Buffer[] = [];
-		request.on('data', (chunk: Buffer) => chunks.push(chunk));
+		const chunks: Uint8Array[] = [];
+		request.on('data', (chunk: Uint8Array) => {
+			chunks.push(chunk);
+		});
 		request.on('end', () => {
 			const recorded: RecordedRequest = {
 				method: request.method ?? '',
@@ -53,7 +57,8 @@ async function startServer(fallback: Handler): Promise<LocalServer> {
 				body: Buffer.concat(chunks).toString(),
 				at: performance.now(),
 			};
-			const index = requests.push(recorded) - 1;
+			const index = requests.length;
+			requests.push(recorded);
 			const reply = handler?.(recorded, index) ?? fallback(recorded, index)!;
 			if (reply === 'hang') {
 				return;
@@ -114,7 +119,7 @@ async function startServer(fallback: Handler): Promise<LocalServer> {
 }
 
 /** A successful RFC 6749 §5.1 token response. */
-export const tokenReply = (accessToken: string, expiresIn = 3600): Reply => ({
+export const tokenReply = (accessToken: string, expiresIn = 3600): Answer => ({
 	body: {access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn},
 });
 
@@ -122,14 +127,14 @@ export const tokenReply = (accessToken: string, expiresIn = 3600): Reply => ({
 A token endpoint that issues `<prefix>-1`, `<prefix>-2`, … (one per request) unless told otherwise with `handle()`.
 */
 export async function startTokenEndpoint({prefix = 'access-token', delay}: {prefix?: string; delay?: number} = {}): Promise<LocalServer> {
-	return startServer((_request, index) => ({...tokenReply(`${prefix}-${index + 1}`) as object, delay}));
+	return startServer((_request, index) => ({...tokenReply(`${prefix}-${index + 1}`), delay}));
 }
 
 /**
-An API that answers 200 with the `authorization` header it received, so a response also shows what was sent.
+An API that answers 200 with its path and the `authorization` header it received (the key is absent when none was), so a response also shows what was sent.
 */
 export async function startApiServer(handler?: Handler): Promise<LocalServer> {
-	const server = await startServer(request => ({body: {path: request.path, authorization: request.headers.authorization ?? null}}));
+	const server = await startServer(request => ({body: {path: request.path, authorization: request.headers.authorization}}));
 	server.handle(handler);
 	return server;
 }

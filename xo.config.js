@@ -1,0 +1,25 @@
+/** @type {import('xo').FlatXoConfig} */
+const xoConfig = [
+	{
+		rules: {
+			// OAuth's wire names are snake_case (access_token, grant_type).
+			'@typescript-eslint/naming-convention': 'off',
+			// Buffer is the Node.js way to base64 and is global on every supported Node.
+			'n/prefer-global/buffer': 'off',
+			'@stylistic/object-curly-newline': 'off',
+			'unicorn/single-line-block-comment-style': 'off',
+			'capitalized-comments': 'off',
+			'unicorn/prefer-global-number-constants': 'off',
+		},
+	},
+	{
+		files: ['test/**', 'demo/**', 'bench/**'],
+		rules: {
+			'node-test/no-import-test-files': 'off',
+			'@typescript-eslint/no-floating-promises': 'off',
+			'no-await-in-loop': 'off',
+		},
+	},
+];
+
+export default xoConfig;
