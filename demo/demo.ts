@@ -1,6 +1,7 @@
 /*
 got-oauth against a real authorization server (oidc-provider) and an API that verifies its JWT access tokens, both on loopback. Exits non-zero if anything behaves other than described, so it doubles as a smoke test.
 */
+import process from 'node:process';
 import {setTimeout as delay} from 'node:timers/promises';
 import got from 'got';
 import {oauthHooks} from '../source/index.js';
@@ -60,7 +61,6 @@ try {
 	tokenRequests = await tokenRequestsDuring(async () => {
 		ok = 0;
 		for (let index = 0; index < 10; index++) {
-			// eslint-disable-next-line no-await-in-loop
 			ok += await calls(1, 'reuse');
 		}
 	});

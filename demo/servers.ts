@@ -33,9 +33,15 @@ export const clients = {
 export const defaultApiResource = 'urn:got-oauth:demo-api';
 
 export type AuthorizationServerOptions = {
-	/** Lifetime in seconds of the JWT access tokens. @default 2 */
+	/**
+	Lifetime in seconds of the JWT access tokens.
+	@default 2
+	*/
 	accessTokenTtl?: number;
-	/** Resource indicators (RFC 8707) this server issues tokens for; any other gets `invalid_target`. @default [defaultApiResource] */
+	/**
+	Resource indicators (RFC 8707) this server issues tokens for; any other gets `invalid_target`. The first is the default resource.
+	@default [defaultApiResource]
+	*/
 	resources?: readonly string[];
 };
 
@@ -59,7 +65,16 @@ function mapAdapter(): (name: string) => Adapter {
 	const store = new Map<string, AdapterPayload>();
 	return name => {
 		const key = (id: string) => `${name}:${id}`;
-		const findBy = async (field: 'userCode' | 'uid', value: string) => [...store.values()].find(payload => payload[field] === value);
+		const findBy = async (field: 'userCode' | 'uid', value: string) => {
+			for (const payload of store.values()) {
+				if (payload[field] === value) {
+					return payload;
+				}
+			}
+
+			return undefined;
+		};
+
 		return {
 			async upsert(id, payload) {
 				store.set(key(id), payload);
@@ -120,7 +135,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 	}
 
 	const {privateKey} = await generateKeyPair('ES256', {extractable: true});
-	const jwks = {keys: [{...await exportJWK(privateKey), alg: 'ES256', use: 'sig', kid: 'demo-es256'}]} as JWKS;
+	const jwks: JWKS = {keys: [{...await exportJWK(privateKey), alg: 'ES256', use: 'sig', kid: 'demo-es256'}]};
 
 	const metadata = (credentials: ClientCredentials): ClientMetadata => ({
 		client_id: credentials.clientId,
@@ -134,15 +149,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 
 	let tokenRequests = 0;
 	let tokensIssued = 0;
-	let callback: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
-	const server = createServer((request, response) => {
-		if (request.method === 'POST' && request.url?.split('?')[0] === '/token') {
-			tokenRequests++;
-		}
-
-		callback!(request, response);
-	});
 	// The issuer names the port, so the server must listen before the provider exists.
+	const server = createServer();
 	const port = await listen(server);
 	const issuer = `http://127.0.0.1:${port}`;
 
@@ -182,7 +190,14 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 	provider.on('grant.success', () => {
 		tokensIssued++;
 	});
-	callback = provider.callback();
+	const callback = provider.callback();
+	server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+		if (request.method === 'POST' && request.url?.split('?', 1)[0] === '/token') {
+			tokenRequests++;
+		}
+
+		callback(request, response);
+	});
 
 	return {
 		issuer,
@@ -244,8 +259,8 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
 	};
 
 	async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-		const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
-		const token = match?.[1];
+		const match = /^bearer (?<token>\S+)$/iv.exec(request.headers.authorization ?? '');
+		const token = match?.groups?.token;
 		if (token === undefined) {
 			reject(response, 'missing');
 			return;
@@ -266,7 +281,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
 
 		accepted.add(token);
 		response.writeHead(200, {'content-type': 'application/json'});
-		response.end(JSON.stringify({ok: true, sub: claims.sub, clientId: claims['client_id'], path: request.url}));
+		response.end(JSON.stringify({ok: true, sub: claims.sub, clientId: claims.client_id, path: request.url}));
 	}
 
 	const server = createServer((request, response) => {
@@ -274,7 +289,8 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
 		// Requests have no body worth reading, but it must be drained for keep-alive.
 		request.resume();
 		handle(request, response).catch((error: unknown) => {
-			response.writeHead(500).end();
+			response.writeHead(500);
+			response.end();
 			console.error('resource server:', error);
 		});
 	});
