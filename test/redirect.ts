@@ -202,14 +202,18 @@ test('prefixUrl instance with origins: an absolute URL to another host gets no t
 	t.is(s.token.count, 1);
 });
 
-test('prefixUrl instance without origins: an absolute URL to another host does get the token (origins is the guard)', async t => {
-	// Documents the rule "unset: any origin a request starts at"; prefixUrl alone restricts nothing.
+test('prefixUrl instance without origins: an absolute URL to another host gets no token', async t => {
+	// The prefixUrl names the API the token is for.
 	const s = await servers();
 	t.teardown(s.close);
 	const client = got.extend({prefixUrl: s.a.url('/api/')}, oauthHooks(config(s.token)));
 
 	await client(s.b.url('/elsewhere'));
+	t.is(s.b.requests[0]!.headers.authorization, undefined);
+	t.is(s.token.count, 0);
 
-	t.is(s.b.requests[0]!.headers.authorization, 'Bearer access-token-1');
+	await client('items');
+	await client(s.a.url('/absolute-on-a'));
+	t.deepEqual(s.a.requests.map(request => [request.path, request.headers.authorization]), [['/api/items', 'Bearer access-token-1'], ['/absolute-on-a', 'Bearer access-token-1']]);
 	t.is(s.token.count, 1);
 });

@@ -212,6 +212,15 @@ for (const [name, change, message] of badConfigs) {
 	});
 }
 
+test.serial('a URL object is accepted as the token endpoint', async t => {
+	nock(origin).post('/oauth/token').reply(200, ok);
+	t.is(await createTokenSource({...base, tokenEndpoint: new URL(tokenEndpoint)}).getToken(), 'at-1');
+});
+
+test('a null clientId is named as null', t => {
+	t.throws(() => createTokenSource({...base, clientId: null as never}), {instanceOf: ConfigurationError, message: /`clientId` must be a non-empty string, got null/v});
+});
+
 test('a configuration error never shows the secret', t => {
 	const error = t.throws(() => createTokenSource({...base, clientSecret: 'TOP-SECRET', tokenEndpoint: 'not a url'}));
 	t.false(error.message.includes('TOP-SECRET'));
