@@ -10,6 +10,11 @@ const xoConfig = [
 			'unicorn/single-line-block-comment-style': 'off',
 			'capitalized-comments': 'off',
 			'unicorn/prefer-global-number-constants': 'off',
+		},
+	},
+	{
+		files: ['package.json'],
+		rules: {
 			// TypeScript stays on 6.0.x: the linter's TypeScript support needs < 6.1.
 			'package-json/dependency-version-range': 'off',
 		},

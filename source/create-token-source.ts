@@ -6,10 +6,5 @@ import {TokenSource} from './token-source.js';
 A token source for a client credentials configuration: the token endpoint behind the cache. Usable without got's hooks, for a WebSocket handshake or any other client.
 */
 export function createTokenSource(config: OAuthConfig): TokenSource {
-	return new TokenSource({
-		fetchToken: createTokenRequest(normalizeConfig(config)),
-		expiryMargin: config.expiryMargin,
-		defaultLifetime: config.defaultLifetime,
-		clock: config.clock,
-	});
+	return new TokenSource({...config, fetchToken: createTokenRequest(normalizeConfig(config))});
 }

@@ -102,7 +102,7 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 			return;
 		}
 
-		const token = source.peek();
+		const token = source.usableToken();
 		if (token === undefined) {
 			return attachAfterFetch(options);
 		}

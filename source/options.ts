@@ -9,7 +9,25 @@ export type TokenRequestOptions = Pick<OptionsInit, 'timeout' | 'retry' | 'https
 
 export type Clock = () => number;
 
-export type OAuthConfig = {
+/**
+How a token source keeps its token. Times in seconds unless said otherwise.
+*/
+export type CacheOptions = {
+	/** Stop using a token this long before it expires, capped at half its lifetime. Default: 60. */
+	expiryMargin?: number;
+	/** Lifetime of a token whose response has no `expires_in` and which is not a JWT with `exp`. Default: 300. */
+	defaultLifetime?: number;
+	/** Start one background refresh this long before the token stops being used, capped at half its usable lifetime; requests meanwhile go out at once with the current token. 0 turns it off. Default: 300. */
+	refreshAhead?: number;
+	/** After a failed token request, answer callers with that failure for this long before asking again; doubles with each failure in a row. 0 turns it off. Default: 1. */
+	coolDown?: number;
+	/** The longest cool-down. Default: 30. */
+	maxCoolDown?: number;
+	/** Milliseconds on a monotonic scale, for tests. Default: `performance.now`. */
+	clock?: Clock;
+};
+
+export type OAuthConfig = CacheOptions & {
 	/** The token endpoint (RFC 6749 §3.2). */
 	tokenEndpoint: string | URL;
 	clientId: string;
@@ -22,16 +40,10 @@ export type OAuthConfig = {
 	resource?: string | readonly string[];
 	/** How the client authenticates at the token endpoint. Default: `'client_secret_basic'`. */
 	clientAuthentication?: ClientAuthentication;
-	/** Seconds before expiry at which a token stops being used, capped at half the token's lifetime. Default: 60. */
-	expiryMargin?: number;
-	/** Lifetime in seconds of a token whose response has no `expires_in` and which is not a JWT with `exp`. Default: 300. */
-	defaultLifetime?: number;
-	/** Origins (or URLs, whose origin is taken) that may receive the token. Unset: any origin a request starts at. */
+	/** Origins (or URLs, whose origin is taken) that may receive the token. Default: the instance's prefixUrl origin, or else the origin each request starts at. */
 	origins?: ReadonlyArray<string | URL>;
 	/** Got options for the token request: timeout, retry, https, agent, headers. */
 	tokenRequest?: TokenRequestOptions;
-	/** Milliseconds on a monotonic scale, for tests. Default: `performance.now`. */
-	clock?: Clock;
 };
 
 export type NormalizedConfig = {

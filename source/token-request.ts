@@ -1,4 +1,5 @@
 import got, {type Got} from 'got';
+import {tokenRetryDelay} from './backoff.js';
 import {TokenError, cleanCause} from './errors.js';
 import type {NormalizedConfig} from './options.js';
 import {parseTokenResponse, type TokenSet} from './token-response.js';
@@ -16,9 +17,11 @@ const defaults = got.extend({
 	timeout: {request: 10_000},
 	retry: {
 		limit: 2,
-		// POST is not idempotent in general, but a client credentials request is.
+		// POST is not idempotent in general, but a token request is.
 		methods: ['POST'],
 		statusCodes: [408, 429, 500, 502, 503, 504],
+		calculateDelay: tokenRetryDelay,
+		backoffLimit: 5000,
 	},
 });
 

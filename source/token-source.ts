@@ -1,25 +1,28 @@
 import {performance} from 'node:perf_hooks';
 import {decodeJwt} from 'jose';
 import pMemoize from 'p-memoize';
+import {coolDownAfter, fullJitter} from './backoff.js';
 import {TokenError, cleanCause} from './errors.js';
-import {type Clock, seconds} from './options.js';
+import {type CacheOptions, type Clock, seconds} from './options.js';
 import type {TokenSet} from './token-response.js';
 
-export type TokenSourceOptions = {
-	/** Fetch a new token. Called by one caller at a time; its failure reaches every waiter and is never cached. */
+export type TokenSourceOptions = CacheOptions & {
+	/** Fetch a new token. Called by one caller at a time; its failure reaches every waiter. */
 	fetchToken: () => Promise<TokenSet>;
-	/** Seconds before expiry at which a token stops being used, capped at half its lifetime. Default: 60. */
-	expiryMargin?: number;
-	/** Lifetime in seconds of a token with no `expires_in` that is not a JWT with `exp`. Default: 300. */
-	defaultLifetime?: number;
-	/** Milliseconds on a monotonic scale. Default: `performance.now`. */
-	clock?: Clock;
 };
 
 type CachedToken = {
 	readonly accessToken: string;
+	/** On the clock's scale: from here on, one background refresh is started. */
+	readonly refreshFrom: number;
 	/** On the clock's scale: the first instant the token is no longer handed out. */
 	readonly usableUntil: number;
+};
+
+type Failure = {
+	readonly error: TokenError;
+	/** On the clock's scale: until then, callers get `error` without a new token request. */
+	readonly until: number;
 };
 
 export type GetTokenOptions = {
@@ -28,6 +31,10 @@ export type GetTokenOptions = {
 };
 
 const defaultClock: Clock = () => performance.now();
+
+/** Background refresh retries: first wait up to 1 s, at most 30 s, never past the token's usable time. */
+const backgroundRetryBase = 1000;
+const backgroundRetryCap = 30_000;
 
 /** Seconds until a JWT's `exp`, read without verifying it: only the server that issued it can, and it does. */
 function jwtLifetime(accessToken: string): number | undefined {
@@ -55,17 +62,33 @@ async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T
 	}
 }
 
+function toTokenError(error: unknown): TokenError {
+	if (error instanceof TokenError) {
+		return error;
+	}
+
+	const cause = cleanCause(error);
+	return new TokenError(`Token source failed: ${cause.message}`, {cause});
+}
+
 /**
-A cached access token: fetched on first use, reused until it expires less a safety margin, fetched once for all concurrent callers. Transport-free: it knows nothing of got, so it also serves a WebSocket handshake or any other client.
+A cached access token: fetched on first use, refreshed in the background before it expires, reused until it expires less a safety margin, fetched once for all concurrent callers, and not asked for again at once after a failure. Transport-free: it knows nothing of got, so it also serves a WebSocket handshake or any other client.
 */
 export class TokenSource {
 	readonly #fetchToken: () => Promise<TokenSet>;
 	readonly #expiryMargin: number;
 	readonly #defaultLifetime: number;
+	readonly #refreshAhead: number;
+	readonly #coolDown: number;
+	readonly #maxCoolDown: number;
 	readonly #clock: Clock;
 	#cached: CachedToken | undefined;
+	#failure: Failure | undefined;
+	#failuresInARow = 0;
+	#backgroundFailures = 0;
+	#backgroundRetryAt = 0;
 
-	// One token request for every caller that finds no valid token; p-memoize forgets it once settled, so a failure is not cached.
+	// One token request for every caller that finds no valid token; p-memoize forgets it once settled, so the next call after the cool-down asks again.
 	readonly #refresh = pMemoize(async () => this.#fetch(), {cache: false});
 
 	constructor(options: TokenSourceOptions) {
@@ -76,6 +99,9 @@ export class TokenSource {
 		this.#fetchToken = options.fetchToken;
 		this.#expiryMargin = seconds('expiryMargin', options.expiryMargin, 60);
 		this.#defaultLifetime = seconds('defaultLifetime', options.defaultLifetime, 300);
+		this.#refreshAhead = seconds('refreshAhead', options.refreshAhead, 300);
+		this.#coolDown = seconds('coolDown', options.coolDown, 1);
+		this.#maxCoolDown = seconds('maxCoolDown', options.maxCoolDown, 30);
 		this.#clock = options.clock ?? defaultClock;
 	}
 
@@ -85,28 +111,43 @@ export class TokenSource {
 		let tokenSet: TokenSet;
 		try {
 			tokenSet = await this.#fetchToken();
-		} catch (error) {
-			if (error instanceof TokenError) {
-				throw error;
+			if (typeof tokenSet?.accessToken !== 'string' || tokenSet.accessToken.length === 0) {
+				throw new TokenError('`fetchToken` resolved without an `accessToken` string');
 			}
-
-			const cause = cleanCause(error);
-			throw new TokenError(`Token source failed: ${cause.message}`, {cause});
+		} catch (error) {
+			const tokenError = toTokenError(error);
+			this.#failure = {error: tokenError, until: this.#clock() + coolDownAfter(++this.#failuresInARow, this.#coolDown, this.#maxCoolDown)};
+			throw tokenError;
 		}
 
-		if (typeof tokenSet?.accessToken !== 'string' || tokenSet.accessToken.length === 0) {
-			throw new TokenError('`fetchToken` resolved without an `accessToken` string');
-		}
-
+		this.#failure = undefined;
+		this.#failuresInARow = 0;
 		const lifetime = tokenSet.expiresIn ?? jwtLifetime(tokenSet.accessToken) ?? this.#defaultLifetime;
 		// Half the lifetime at most, so a 60 s token is still used for 30 s instead of never.
-		const margin = Math.min(this.#expiryMargin, lifetime / 2);
-		this.#cached = {accessToken: tokenSet.accessToken, usableUntil: requestedAt + ((lifetime - margin) * 1000)};
+		const usable = lifetime - Math.min(this.#expiryMargin, lifetime / 2);
+		const usableUntil = requestedAt + (usable * 1000);
+		this.#cached = {
+			accessToken: tokenSet.accessToken,
+			refreshFrom: usableUntil - (Math.min(this.#refreshAhead, usable / 2) * 1000),
+			usableUntil,
+		};
 		return tokenSet.accessToken;
 	}
 
+	#refreshInBackground(): void {
+		// Set before the request, so the requests that follow this one do not each start one.
+		this.#backgroundRetryAt = Number.POSITIVE_INFINITY;
+		this.#refresh().then(() => {
+			this.#backgroundFailures = 0;
+			this.#backgroundRetryAt = 0;
+		}).catch(() => {
+			// The current token is still good: no caller sees this failure. Try again later, but not in lockstep with other processes.
+			this.#backgroundRetryAt = this.#clock() + Math.max(1, fullJitter(this.#backgroundFailures++, backgroundRetryBase, backgroundRetryCap));
+		});
+	}
+
 	/**
-	The cached token if it is still usable, synchronously; `undefined` otherwise. No request is made.
+	The cached token if it is still usable, synchronously; `undefined` otherwise. Starts nothing.
 	*/
 	peek(): string | undefined {
 		const cached = this.#cached;
@@ -114,22 +155,48 @@ export class TokenSource {
 	}
 
 	/**
-	A usable access token: the cached one, or a new one shared with every concurrent caller.
+	The cached token if it is still usable, synchronously, starting one background refresh when it is near expiry; `undefined` otherwise. The per-request path: no promise while a token is cached.
+	*/
+	usableToken(): string | undefined {
+		const cached = this.#cached;
+		if (cached === undefined) {
+			return undefined;
+		}
+
+		const now = this.#clock();
+		if (now < cached.refreshFrom) {
+			return cached.accessToken;
+		}
+
+		if (now >= cached.usableUntil) {
+			return undefined;
+		}
+
+		if (now >= this.#backgroundRetryAt) {
+			this.#refreshInBackground();
+		}
+
+		return cached.accessToken;
+	}
+
+	/**
+	A usable access token: the cached one, or a new one shared with every concurrent caller. During the cool-down after a failure, that failure at once.
 	*/
 	async getToken(options: GetTokenOptions = {}): Promise<string> {
-		const cached = this.peek();
+		const cached = this.usableToken();
 		if (cached !== undefined) {
 			return cached;
 		}
 
 		const {signal} = options;
-		if (signal === undefined) {
-			return this.#refresh();
+		// An aborted caller must not start a token request for nobody.
+		signal?.throwIfAborted();
+		const failure = this.#failure;
+		if (failure !== undefined && this.#clock() < failure.until) {
+			throw failure.error;
 		}
 
-		// An aborted caller must not start a token request for nobody.
-		signal.throwIfAborted();
-		return abortable(this.#refresh(), signal);
+		return signal === undefined ? this.#refresh() : abortable(this.#refresh(), signal);
 	}
 
 	/**

@@ -134,13 +134,14 @@ test('TokenSource.getToken with an already-aborted signal: rejected with its rea
 	t.is(source.peek(), undefined);
 });
 
-test('the token request\'s own timeout fails every waiter with a TokenError, and the failure is not cached', async t => {
+test('the token request\'s own timeout fails every waiter with a TokenError, and the failure is not cached past the cool-down', async t => {
 	const token = await startTokenEndpoint();
 	const api = await startApiServer();
 	t.teardown(async () => Promise.all([token.close(), api.close()]));
 	token.handle(() => 'hang');
 	const timeout = 200;
-	const source = createTokenSource({...config(token), tokenRequest: {timeout: {request: timeout}, retry: {limit: 0}}});
+	// No cool-down, so the next call may ask again at once.
+	const source = createTokenSource({...config(token), coolDown: 0, tokenRequest: {timeout: {request: timeout}, retry: {limit: 0}}});
 	const client = got.extend(oauthHooks(source));
 
 	const startedAt = performance.now();

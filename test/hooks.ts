@@ -3,6 +3,7 @@ import test from 'ava';
 import got, {HTTPError, RequestError, type Response} from 'got';
 import nock from 'nock';
 import {oauthHooks, TokenError, ConfigurationError, TokenSource, type OAuthConfig} from '../source/index.js';
+import {fakeClock} from './helpers/fakes.js';
 
 const auth = 'https://auth.example';
 const api = 'https://api.example';
@@ -263,6 +264,29 @@ test.serial('a TokenError is not retried by the API request\'s own retry policy'
 	t.is(seen.length, 0);
 });
 
+test.serial('during the cool-down after a failure, requests fail at once with it, bound to their own request', async t => {
+	let tokenRequests = 0;
+	nock(auth).post('/token').times(Infinity).reply(() => {
+		tokenRequests++;
+		return [400, {error: 'invalid_client'}];
+	});
+	const seen = apiServer();
+	const clock = fakeClock();
+	const client = got.extend({prefixUrl: api}, oauthHooks({...config, clock}));
+
+	const first = await t.throwsAsync(client('one'), {instanceOf: TokenError});
+	const second = await t.throwsAsync(client('two'), {instanceOf: TokenError});
+	t.is(tokenRequests, 1);
+	t.is(second.error, 'invalid_client');
+	t.not(first, second);
+	t.is(String(second.options.url), `${api}/two`);
+
+	clock.advance(1000);
+	await t.throwsAsync(client('three'), {instanceOf: TokenError});
+	t.is(tokenRequests, 2);
+	t.is(seen.length, 0);
+});
+
 test.serial('every concurrent waiter gets its own TokenError bound to its own request', async t => {
 	nock(auth).post('/token').reply(400, {error: 'invalid_scope'});
 	apiServer();
@@ -277,11 +301,11 @@ test.serial('every concurrent waiter gets its own TokenError bound to its own re
 	t.is(one!.error, 'invalid_scope');
 });
 
-test.serial('the next request after a failed token request tries again', async t => {
+test.serial('the next request after a failed token request and its cool-down tries again', async t => {
 	nock(auth).post('/token').reply(400, {error: 'temporarily_unavailable'});
 	const endpoint = tokenEndpoint();
 	apiServer();
-	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+	const client = got.extend({prefixUrl: api}, oauthHooks({...config, coolDown: 0}));
 
 	await t.throwsAsync(client('x'), {instanceOf: TokenError});
 	const response = await client('x');

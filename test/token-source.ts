@@ -1,7 +1,7 @@
 import test from 'ava';
 import {RequestError} from 'got';
 import {TokenSource, TokenError, ConfigurationError, type TokenSet} from '../source/index.js';
-import {fakeClock, deferred, unsignedJwt} from './helpers/fakes.js';
+import {fakeClock, deferred, unsignedJwt, settle} from './helpers/fakes.js';
 
 type Fetcher = (() => Promise<TokenSet>) & {calls: number};
 
@@ -151,7 +151,8 @@ test('concurrent callers share one token request', async t => {
 	t.is(fetchToken.calls, 1);
 });
 
-test('a failed token request reaches every waiter and is not cached', async t => {
+test('a failed token request reaches every waiter; after the cool-down the next call tries again', async t => {
+	const clock = fakeClock();
 	const failure = new TokenError('Token request failed with HTTP 400: invalid_client', {error: 'invalid_client', statusCode: 400});
 	const fetchToken = counting(async call => {
 		if (call === 1) {
@@ -160,7 +161,7 @@ test('a failed token request reaches every waiter and is not cached', async t =>
 
 		return token(call, 3600);
 	});
-	const source = new TokenSource({fetchToken, clock: fakeClock()});
+	const source = new TokenSource({fetchToken, clock});
 
 	const results = await Promise.allSettled([source.getToken(), source.getToken(), source.getToken()]);
 	t.deepEqual(results.map(result => result.status), ['rejected', 'rejected', 'rejected']);
@@ -169,7 +170,60 @@ test('a failed token request reaches every waiter and is not cached', async t =>
 	}
 
 	t.is(fetchToken.calls, 1);
+	// Inside the default 1 s cool-down, the failure is answered without asking.
+	clock.advance(999);
+	await t.throwsAsync(source.getToken(), {is: failure});
+	t.is(fetchToken.calls, 1);
+	clock.advance(1);
 	t.is(await source.getToken(), 'token-2');
+	t.is(fetchToken.calls, 2);
+});
+
+test('the cool-down doubles with each failure in a row, up to maxCoolDown, and resets on success', async t => {
+	const clock = fakeClock();
+	let isFailing = true;
+	const fetchToken = counting(async call => {
+		if (isFailing) {
+			throw new TokenError(`failure ${call}`);
+		}
+
+		return token(call, 3600);
+	});
+	const source = new TokenSource({fetchToken, clock, coolDown: 2, maxCoolDown: 5});
+
+	/** How long callers are answered without a token request, in 500 ms steps; ends with the request that follows. */
+	async function coolDownLength(): Promise<number> {
+		const before = fetchToken.calls;
+		let waited = 0;
+		await t.throwsAsync(source.getToken());
+		while (fetchToken.calls === before) {
+			clock.advance(500);
+			waited += 500;
+			await t.throwsAsync(source.getToken());
+		}
+
+		return waited;
+	}
+
+	await t.throwsAsync(source.getToken());
+	t.deepEqual([await coolDownLength(), await coolDownLength(), await coolDownLength(), await coolDownLength()], [2000, 4000, 5000, 5000]);
+
+	isFailing = false;
+	clock.advance(5000);
+	t.is(await source.getToken(), `token-${fetchToken.calls}`);
+	source.invalidate(source.peek()!);
+	isFailing = true;
+	await t.throwsAsync(source.getToken());
+	t.is(await coolDownLength(), 2000);
+});
+
+test('coolDown 0 asks again at once', async t => {
+	const fetchToken = counting(async () => {
+		throw new TokenError('down');
+	});
+	const source = new TokenSource({fetchToken, clock: fakeClock(), coolDown: 0});
+	await t.throwsAsync(source.getToken());
+	await t.throwsAsync(source.getToken());
 	t.is(fetchToken.calls, 2);
 });
 
@@ -270,4 +324,105 @@ test('the default clock is monotonic: a wall-clock jump does not expire the toke
 	}
 
 	t.is(fetchToken.calls, 1);
+});
+
+test('inside the refresh-ahead window, the current token is used at once while one background refresh runs', async t => {
+	const clock = fakeClock();
+	const answer = deferred<TokenSet>();
+	const fetchToken = counting(async call => call === 1 ? token(1, 3600) : answer.promise);
+	const source = new TokenSource({fetchToken, clock});
+
+	await source.getToken();
+	// Usable until 3540 s (60 s margin); refresh-ahead starts 300 s before that.
+	clock.advance((3240 * 1000) - 1);
+	t.is(source.usableToken(), 'token-1');
+	t.is(fetchToken.calls, 1);
+
+	clock.advance(1);
+	t.is(source.usableToken(), 'token-1');
+	t.is(await source.getToken(), 'token-1');
+	t.is(source.usableToken(), 'token-1');
+	await settle();
+	t.is(fetchToken.calls, 2);
+
+	answer.resolve(token(2, 3600));
+	await settle();
+	t.is(source.usableToken(), 'token-2');
+	t.is(fetchToken.calls, 2);
+});
+
+test('peek never starts a background refresh', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 3600));
+	const source = new TokenSource({fetchToken, clock});
+
+	await source.getToken();
+	clock.advance(3300 * 1000);
+	t.is(source.peek(), 'token-1');
+	t.is(fetchToken.calls, 1);
+});
+
+test('a failed background refresh fails no caller and is retried with backoff until the token expires', async t => {
+	const clock = fakeClock();
+	let isFailing = false;
+	const fetchToken = counting(async call => {
+		if (isFailing) {
+			throw new TokenError(`down ${call}`);
+		}
+
+		return token(call, 3600);
+	});
+	const source = new TokenSource({fetchToken, clock});
+	await source.getToken();
+
+	isFailing = true;
+	clock.advance(3240 * 1000);
+	t.is(await source.getToken(), 'token-1');
+	await settle();
+	t.is(fetchToken.calls, 2);
+
+	// The first retry waits a random time up to 1 s: never at once.
+	t.is(await source.getToken(), 'token-1');
+	await settle();
+	t.is(fetchToken.calls, 2);
+	clock.advance(1000);
+	t.is(await source.getToken(), 'token-1');
+	await settle();
+	t.is(fetchToken.calls, 3);
+
+	// Past the usable time, callers wait for a token request of their own.
+	clock.advance(300 * 1000);
+	isFailing = false;
+	t.is(await source.getToken(), 'token-4');
+	t.is(fetchToken.calls, 4);
+});
+
+test('a short token gets a refresh-ahead window of half its usable life', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 2));
+	const source = new TokenSource({fetchToken, clock});
+
+	await source.getToken();
+	// 2 s token: 1 s margin, usable 1 s, background refresh from 0.5 s.
+	clock.advance(499);
+	t.is(source.usableToken(), 'token-1');
+	t.is(fetchToken.calls, 1);
+	clock.advance(1);
+	t.is(source.usableToken(), 'token-1');
+	await settle();
+	t.is(fetchToken.calls, 2);
+});
+
+test('refreshAhead 0 turns the background refresh off', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 3600));
+	const source = new TokenSource({fetchToken, clock, refreshAhead: 0});
+
+	await source.getToken();
+	clock.advance((3540 * 1000) - 1);
+	t.is(source.usableToken(), 'token-1');
+	t.is(fetchToken.calls, 1);
+	clock.advance(1);
+	t.is(source.usableToken(), undefined);
+	t.is(await source.getToken(), 'token-2');
 });

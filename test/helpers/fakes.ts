@@ -29,3 +29,10 @@ export function unsignedJwt(claims: Record<string, unknown>): string {
 	const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 	return `${encode({alg: 'none', typ: 'at+jwt'})}.${encode(claims)}.`;
 }
+
+/** Let every pending promise callback and I/O callback run. */
+export async function settle(): Promise<void> {
+	await new Promise(resolve => {
+		setImmediate(resolve);
+	});
+}
