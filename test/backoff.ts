@@ -1,5 +1,5 @@
 import test from 'ava';
-import {Options, type RetryObject} from 'got';
+import type {RetryObject, RetryOptions} from 'got';
 import {coolDownAfter, fullJitter, tokenRetryDelay, tokenRetryBase} from '../source/backoff.js';
 
 test('full jitter spreads over [0, base * 2^attempt), capped', t => {
@@ -14,7 +14,7 @@ test('full jitter spreads over [0, base * 2^attempt), capped', t => {
 });
 
 function retry(overrides: Partial<RetryObject>): RetryObject {
-	const {retry: retryOptions} = new Options({retry: {backoffLimit: 5000}});
+	const retryOptions: RetryOptions = {limit: 2, methods: ['POST'], statusCodes: [503], errorCodes: [], calculateDelay: tokenRetryDelay, backoffLimit: 5000, noise: 0};
 	return {attemptCount: 1, retryOptions, error: undefined as never, computedValue: 1000, ...overrides};
 }
 
