@@ -85,6 +85,7 @@ export class TokenSource {
 	#cached: CachedToken | undefined;
 	#failure: Failure | undefined;
 	#failuresInARow = 0;
+	#isFetching = false;
 	#backgroundFailures = 0;
 	#backgroundRetryAt = 0;
 
@@ -109,6 +110,7 @@ export class TokenSource {
 		// Timed from the request, not the response: the server's clock for `expires_in` started before we heard of it.
 		const requestedAt = this.#clock();
 		let tokenSet: TokenSet;
+		this.#isFetching = true;
 		try {
 			tokenSet = await this.#fetchToken();
 			if (typeof tokenSet?.accessToken !== 'string' || tokenSet.accessToken.length === 0) {
@@ -118,6 +120,8 @@ export class TokenSource {
 			const tokenError = toTokenError(error);
 			this.#failure = {error: tokenError, until: this.#clock() + coolDownAfter(++this.#failuresInARow, this.#coolDown, this.#maxCoolDown)};
 			throw tokenError;
+		} finally {
+			this.#isFetching = false;
 		}
 
 		this.#failure = undefined;
@@ -180,7 +184,7 @@ export class TokenSource {
 	}
 
 	/**
-	A usable access token: the cached one, or a new one shared with every concurrent caller. During the cool-down after a failure, that failure at once.
+	A usable access token: the cached one, or a new one shared with every concurrent caller. During the cool-down after a failure, and while one caller probes the token endpoint after it, that failure at once.
 	*/
 	async getToken(options: GetTokenOptions = {}): Promise<string> {
 		const cached = this.usableToken();
@@ -192,7 +196,8 @@ export class TokenSource {
 		// An aborted caller must not start a token request for nobody.
 		signal?.throwIfAborted();
 		const failure = this.#failure;
-		if (failure !== undefined && this.#clock() < failure.until) {
+		// After a failure, one request probes the token endpoint at a time; the rest fail fast instead of queueing behind it.
+		if (failure !== undefined && (this.#isFetching || this.#clock() < failure.until)) {
 			throw failure.error;
 		}
 

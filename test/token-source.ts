@@ -217,6 +217,32 @@ test('the cool-down doubles with each failure in a row, up to maxCoolDown, and r
 	t.is(await coolDownLength(), 2000);
 });
 
+test('after the cool-down, one caller probes the token endpoint while the others get the last failure at once', async t => {
+	const clock = fakeClock();
+	const probe = deferred<TokenSet>();
+	const fetchToken = counting(async call => {
+		if (call === 1) {
+			throw new TokenError('down');
+		}
+
+		return probe.promise;
+	});
+	const source = new TokenSource({fetchToken, clock});
+
+	const failure = await t.throwsAsync(source.getToken());
+	clock.advance(1000);
+	const prober = source.getToken();
+	await settle();
+	await t.throwsAsync(source.getToken(), {is: failure});
+	await t.throwsAsync(source.getToken(), {is: failure});
+	t.is(fetchToken.calls, 2);
+
+	probe.resolve(token(2, 3600));
+	t.is(await prober, 'token-2');
+	t.is(await source.getToken(), 'token-2');
+	t.is(fetchToken.calls, 2);
+});
+
 test('coolDown 0 asks again at once', async t => {
 	const fetchToken = counting(async () => {
 		throw new TokenError('down');
