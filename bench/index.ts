@@ -1,0 +1,36 @@
+/*
+`npm run bench`: the benchmarks, each printing a small table and one JSON line of results. `npm run bench -- overhead memory` runs only those named.
+*/
+import {startServers} from './harness.js';
+import {deadIdentityProvider} from './dead-identity-provider.js';
+import {expiryBoundary} from './expiry.js';
+import {memory} from './memory.js';
+import {overhead} from './overhead.js';
+import {coldStart, unauthorizedStorm} from './storms.js';
+
+const benchmarks = {
+	overhead,
+	'cold-start-storm': coldStart,
+	'401-storm': unauthorizedStorm,
+	'expiry-boundary': expiryBoundary,
+	memory,
+	'dead-identity-provider': deadIdentityProvider,
+} as const;
+
+const chosen = process.argv.slice(2);
+const names = (chosen.length > 0 ? chosen : Object.keys(benchmarks)) as Array<keyof typeof benchmarks>;
+const servers = await startServers();
+const failed: string[] = [];
+try {
+	for (const name of names) {
+		// eslint-disable-next-line no-await-in-loop
+		const result = await benchmarks[name](servers);
+		if (!result.pass) {
+			failed.push(name);
+		}
+	}
+} finally {
+	servers.close();
+}
+
+console.log(failed.length === 0 ? '\nAll benchmarks within target.' : `\nOff target: ${failed.join(', ')}`);
