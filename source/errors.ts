@@ -73,5 +73,14 @@ export function cleanCause(error: unknown): Error {
 		return clean;
 	}
 
-	return error instanceof Error ? error : new Error(String(error));
+	return error instanceof Error ? error : new Error(describeThrown(error));
+}
+
+/** A thrown non-error as text; some values (an object without a prototype, a throwing toString) have none. */
+function describeThrown(value: unknown): string {
+	try {
+		return String(value);
+	} catch {
+		return `a thrown ${typeof value}`;
+	}
 }

@@ -62,6 +62,24 @@ async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T
 	}
 }
 
+/** RFC 6749 §A.12: an access token is printable ASCII, which is also what an HTTP header can carry. */
+const accessTokenSyntax = /^[\u{20}-\u{7E}]+$/v;
+
+function checkTokenSet(tokenSet: TokenSet | undefined): asserts tokenSet is TokenSet {
+	if (typeof tokenSet?.accessToken !== 'string' || tokenSet.accessToken.length === 0) {
+		throw new TokenError('The token has no `accessToken` string (RFC 6749 §5.1)');
+	}
+
+	if (!accessTokenSyntax.test(tokenSet.accessToken)) {
+		throw new TokenError('The access token has characters outside printable ASCII (RFC 6749 §A.12)');
+	}
+
+	const {expiresIn} = tokenSet;
+	if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0)) {
+		throw new TokenError('The token\'s `expiresIn` is not a non-negative number of seconds (RFC 6749 §5.1)');
+	}
+}
+
 function toTokenError(error: unknown): TokenError {
 	if (error instanceof TokenError) {
 		return error;
@@ -113,9 +131,7 @@ export class TokenSource {
 		this.#isFetching = true;
 		try {
 			tokenSet = await this.#fetchToken();
-			if (typeof tokenSet?.accessToken !== 'string' || tokenSet.accessToken.length === 0) {
-				throw new TokenError('`fetchToken` resolved without an `accessToken` string');
-			}
+			checkTokenSet(tokenSet);
 		} catch (error) {
 			const tokenError = toTokenError(error);
 			this.#failure = {error: tokenError, until: this.#clock() + coolDownAfter(++this.#failuresInARow, this.#coolDown, this.#maxCoolDown)};

@@ -187,7 +187,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 /*
 RFC 6749 §A.12 allows only VSCHAR in an access token, and Node refuses a header with a control or non-Latin-1 character. The library takes any non-empty string, so such a token is cached and every API request through it fails with got's RequestError ERR_INVALID_CHAR, not a TokenError, until the token expires: no 401 comes back to invalidate it. Shrunk counterexample: {"access_token": "a\\n", "token_type": "Bearer"}, one call.
 */
-test.serial.failing('a token that cannot go in a header ends each call in a TokenError (bug: RequestError ERR_INVALID_CHAR, and the token stays cached)', async t => {
+test.serial('a token that cannot go in a header ends each call in a TokenError, and is not cached', async t => {
 	const unsafeCharacter = fc.constantFrom('\n', '\r', '\u{0}', '\u{7F}', '€', '😀', '\u{100}');
 	const headerUnsafe = fc.tuple(opaqueTail, unsafeCharacter, opaqueTail).map(parts => `a${parts.join('')}`);
 
@@ -235,7 +235,7 @@ const abortReasons: Record<AbortReasonKind, () => unknown> = {
 };
 
 const lifetimes = fc.oneof(
-	fc.constantFrom(undefined, 0, 0.001, 0.5, 1, 2, 59, 60, 61, 120, 600, 3600, 86_400, 1e12, Number.POSITIVE_INFINITY),
+	fc.constantFrom(undefined, 0, 0.001, 0.5, 1, 2, 59, 60, 61, 120, 600, 3600, 86_400, 1e12),
 	fc.double({min: 0, max: 1e6, noNaN: true}),
 );
 const garbage = fc.constantFrom(undefined, null, 42, 'token', [], {}, {accessToken: 42}, {accessToken: ''}, {accessToken: null}, {access_token: 'snake'}, {accessToken: ['x']});
@@ -474,7 +474,7 @@ test.serial('TokenSource with random fetch results, callers, aborts and clock ju
 /*
 The readme: "if it throws, every waiting caller gets the error (as a TokenError)". A rejection value that cannot be turned into a string (a null-prototype object, an object whose toString throws) makes the wrapping itself throw, so every caller gets that TypeError instead, and the cool-down is skipped because the failure is never recorded. Shrunk counterexample: fetchToken rejects with Object.create(null), one caller.
 */
-test.serial.failing('whatever fetchToken rejects with, every caller gets a TokenError (bug: an unprintable rejection value escapes as a TypeError)', async t => {
+test.serial('whatever fetchToken rejects with, every caller gets a TokenError', async t => {
 	const unprintable = fc.constantFrom(
 		() => Object.create(null) as unknown,
 		() => ({

@@ -329,6 +329,33 @@ test('a fetcher that resolves without an access token is a TokenError', async t 
 	await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /accessToken/v});
 });
 
+test('an access token outside printable ASCII is a TokenError and is not cached', async t => {
+	const fetchToken = counting(() => ({accessToken: 'line\nbreak', tokenType: 'Bearer', expiresIn: 3600}));
+	const source = new TokenSource({fetchToken, coolDown: 0});
+	await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /RFC 6749 §A\.12/v});
+	t.is(source.peek(), undefined);
+	await t.throwsAsync(source.getToken(), {instanceOf: TokenError});
+	t.is(fetchToken.calls, 2);
+});
+
+test('an expiresIn that is not a non-negative number is a TokenError', async t => {
+	for (const expiresIn of [Number.NaN, -1, Number.POSITIVE_INFINITY, '60' as unknown as number]) {
+		const source = new TokenSource({fetchToken: async () => ({accessToken: 'at', tokenType: 'Bearer', expiresIn})});
+
+		await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /`expiresIn`/v});
+	}
+});
+
+test('a rejection with a value that has no text is still a TokenError', async t => {
+	const source = new TokenSource({
+		async fetchToken() {
+			// eslint-disable-next-line @typescript-eslint/only-throw-error
+			throw Object.create(null);
+		},
+	});
+	await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /a thrown object/v});
+});
+
 test('bad options are named', t => {
 	const fetchToken = async () => token(1, 1);
 	t.throws(() => new TokenSource({fetchToken, expiryMargin: -1}), {instanceOf: ConfigurationError, message: /`expiryMargin`/v});
