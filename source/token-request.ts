@@ -1,90 +1,94 @@
-import got, {type Got} from 'got';
-import {tokenRetryDelay} from './backoff.js';
-import {TokenError, cleanCause} from './errors.js';
-import type {NormalizedConfig} from './options.js';
-import {parseTokenResponse, type TokenSet} from './token-response.js';
+import type {BeforeRequestHook, Got} from 'got';
+import {clientAuthenticator, type Authenticate, type TokenEndpointTarget} from './client-authentication.js';
+import {createDiscovery, type ResolvedEndpoint} from './discovery.js';
+import {errorResponse, parseJsonObject, parseTokenObject, parseTokenResponse, type TokenSet} from './token-response.js';
+import {commonParameters, createGrant, formParameters, type Parameters} from './grants.js';
+import {authorizationServerClient, cappedRequest} from './http.js';
+import type {ClientAuthentication, NormalizedConfig, TokenEndpointResponse} from './options.js';
+import {TokenError} from './errors.js';
 
-/** A token response is a few KiB; anything near this is not one. */
-export const maxResponseBytes = 1024 * 1024;
+/** Builds one attempt's body and headers; carried in the request's context so got's retries rebuild it. */
+type BuildAttempt = () => Promise<{body: string; headers: Record<string, string>}>;
 
-const defaults = got.extend({
-	method: 'POST',
-	headers: {accept: 'application/json'},
-	responseType: 'text',
-	throwHttpErrors: false,
-	// A redirect would carry the client credentials somewhere the configuration never named.
-	followRedirect: false,
-	timeout: {request: 10_000},
-	retry: {
-		limit: 2,
-		// POST is not idempotent in general, but a token request is.
-		methods: ['POST'],
-		statusCodes: [408, 429, 500, 502, 503, 504],
-		calculateDelay: tokenRetryDelay,
-		backoffLimit: 5000,
-	},
-});
-
-/** The `application/x-www-form-urlencoded` encoding that RFC 6749 §2.3.1 applies before Basic's base64. */
-export const formUrlEncode = (value: string): string => new URLSearchParams([['', value]]).toString().slice(1);
-
-export function basicCredentials(clientId: string, clientSecret: string): string {
-	return 'Basic ' + Buffer.from(`${formUrlEncode(clientId)}:${formUrlEncode(clientSecret)}`).toString('base64');
-}
-
-export function tokenRequestBody(config: NormalizedConfig): URLSearchParams {
-	const form = new URLSearchParams({grant_type: 'client_credentials'});
-	if (config.scope !== undefined) {
-		form.set('scope', config.scope);
-	}
-
-	if (config.audience !== undefined) {
-		form.set('audience', config.audience);
-	}
-
-	for (const resource of config.resource) {
-		form.append('resource', resource);
-	}
-
-	if (config.clientAuthentication === 'client_secret_post') {
-		form.set('client_id', config.clientId);
-		form.set('client_secret', config.clientSecret!);
-	}
-
-	return form;
-}
+const contextKey = 'gotOAuthTokenRequest';
 
 /**
-The token endpoint as one function: ask for a token with the configured grant and client authentication, and validate the answer.
+Runs before every attempt, retries included: a client assertion or a signed grant assertion is single-use (the server records its `jti`), so each attempt gets a new one.
+*/
+const buildAttempt: BeforeRequestHook = async options => {
+	// Every request of this client carries one.
+	const build = options.context[contextKey] as BuildAttempt;
+	const {body, headers} = await build();
+	for (const [name, value] of Object.entries(headers)) {
+		options.headers[name] = value;
+	}
+
+	options.body = body;
+	options.headers['content-length'] = String(Buffer.byteLength(body));
+};
+
+/**
+The token endpoint as one function: find it (from the configuration or the issuer's metadata), ask for a token with the configured grant and client authentication, and validate the answer.
 */
 export function createTokenRequest(config: NormalizedConfig): () => Promise<TokenSet> {
-	const client: Got = defaults.extend(config.tokenRequest);
-	const headers = config.clientAuthentication === 'client_secret_basic'
-		? {authorization: basicCredentials(config.clientId, config.clientSecret!)}
-		: {};
-
-	return async () => {
-		const sizeCap = new AbortController();
-		let response;
-		try {
-			response = await client(config.tokenEndpoint, {
-				body: tokenRequestBody(config).toString(),
-				headers: {...headers, 'content-type': 'application/x-www-form-urlencoded'},
-				signal: sizeCap.signal,
-			}).on('downloadProgress', ({transferred}) => {
-				if (transferred > maxResponseBytes) {
-					sizeCap.abort();
-				}
-			});
-		} catch (error) {
-			if (sizeCap.signal.aborted) {
-				throw new TokenError(`Token response is larger than ${maxResponseBytes} bytes`);
-			}
-
-			const cause = cleanCause(error);
-			throw new TokenError(`Token request to ${config.tokenEndpoint.origin} failed: ${cause.message}`, {cause});
+	const client: Got = authorizationServerClient.extend(config.tokenRequest, {method: 'POST', hooks: {beforeRequest: [buildAttempt]}});
+	const resolveEndpoint: () => Promise<ResolvedEndpoint> = config.tokenEndpoint === undefined
+		? createDiscovery(config)
+		: async () => ({tokenEndpoint: config.tokenEndpoint!, issuer: config.issuer, clientAuthentication: config.clientAuthentication!});
+	// Per method: a signer keeps its imported key.
+	const authenticators = new Map<ClientAuthentication, Authenticate>();
+	const authenticatorFor = (method: ClientAuthentication): Authenticate => {
+		let authenticate = authenticators.get(method);
+		if (authenticate === undefined) {
+			authenticate = clientAuthenticator(method, config);
+			authenticators.set(method, authenticate);
 		}
 
-		return parseTokenResponse(response.statusCode, response.body);
+		return authenticate;
+	};
+
+	async function send(endpoint: ResolvedEndpoint, parameters: (target: TokenEndpointTarget) => Promise<Parameters>) {
+		const authenticate = authenticatorFor(endpoint.clientAuthentication);
+		const build: BuildAttempt = async () => {
+			const form = new URLSearchParams(await parameters(endpoint));
+			const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
+			await authenticate({form, headers}, endpoint);
+			return {body: form.toString(), headers};
+		};
+
+		return cappedRequest(client, endpoint.tokenEndpoint, {context: {[contextKey]: build}}, 'Token');
+	}
+
+	const {grant} = config;
+	if (grant.type === 'custom') {
+		return async () => {
+			const endpoint = await resolveEndpoint();
+			const requestToken = async (given: Record<string, string | readonly string[]>): Promise<TokenEndpointResponse> => {
+				const own = formParameters(given);
+				const common = commonParameters(config, new Set(own.map(([name]) => name)));
+				const response = await send(endpoint, async () => [...own, ...common]);
+				const json = parseJsonObject(response.body);
+				if (response.statusCode < 200 || response.statusCode > 299 || json?.error !== undefined) {
+					throw errorResponse(json, response.statusCode);
+				}
+
+				if (json === undefined) {
+					throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode: response.statusCode});
+				}
+
+				return json;
+			};
+
+			return parseTokenObject(await grant.request({requestToken}));
+		};
+	}
+
+	const builtIn = createGrant(config, grant);
+	return async () => {
+		const endpoint = await resolveEndpoint();
+		const response = await send(endpoint, builtIn.parameters);
+		const tokenSet = parseTokenResponse(response.statusCode, response.body);
+		await builtIn.accept(tokenSet);
+		return tokenSet;
 	};
 }

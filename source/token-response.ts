@@ -8,15 +8,17 @@ export type TokenSet = {
 	expiresIn?: number;
 	/** Granted scope, when the server says (RFC 6749 §5.1). */
 	scope?: string;
+	/** A refresh token, when the server issued one (RFC 6749 §5.1); a rotating server sends a new one each time. */
+	refreshToken?: string;
 };
 
 type JsonObject = Record<string, unknown>;
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const optionalString = (value: unknown): string | undefined => typeof value === 'string' ? value : undefined;
 
-function parseJsonObject(body: string): JsonObject | undefined {
+export function parseJsonObject(body: string): JsonObject | undefined {
 	try {
 		const value: unknown = JSON.parse(body);
 		return isObject(value) ? value : undefined;
@@ -25,19 +27,21 @@ function parseJsonObject(body: string): JsonObject | undefined {
 	}
 }
 
-function errorResponse(json: JsonObject | undefined, statusCode: number): TokenError {
+const withStatus = (statusCode: number | undefined): string => statusCode === undefined ? '' : ` with HTTP ${statusCode}`;
+
+export function errorResponse(json: JsonObject | undefined, statusCode: number | undefined): TokenError {
 	const error = optionalString(json?.error);
 	const errorDescription = optionalString(json?.error_description);
 	const details = {error, errorDescription, errorUri: optionalString(json?.error_uri), statusCode};
 	if (error === undefined) {
-		return new TokenError(`Token request failed with HTTP ${statusCode} and no RFC 6749 §5.2 error response`, details);
+		return new TokenError(`Token request failed${withStatus(statusCode)} and no RFC 6749 §5.2 error response`, details);
 	}
 
 	const description = errorDescription === undefined ? '' : ` (${errorDescription})`;
-	return new TokenError(`Token request failed with HTTP ${statusCode}: ${error}${description}`, details);
+	return new TokenError(`Token request failed${withStatus(statusCode)}: ${error}${description}`, details);
 }
 
-function parseExpiresIn(value: unknown, statusCode: number): number | undefined {
+function parseExpiresIn(value: unknown, statusCode: number | undefined): number | undefined {
 	if (value === undefined || value === null) {
 		return undefined;
 	}
@@ -60,7 +64,14 @@ export function parseTokenResponse(statusCode: number, body: string): TokenSet {
 		throw errorResponse(json, statusCode);
 	}
 
-	if (json === undefined) {
+	return parseTokenObject(json, statusCode);
+}
+
+/**
+Validate a successful token response already parsed from JSON (RFC 6749 §5.1). Other members, such as RFC 8693's `issued_token_type`, are allowed and ignored. `statusCode` is absent for a response from a custom grant function.
+*/
+export function parseTokenObject(json: unknown, statusCode?: number): TokenSet {
+	if (!isObject(json)) {
 		throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode});
 	}
 
@@ -80,10 +91,16 @@ export function parseTokenResponse(statusCode: number, body: string): TokenSet {
 		throw new TokenError(`Token response \`token_type\` is "${shown}", only Bearer is supported (RFC 6750)`, {statusCode});
 	}
 
+	const refreshToken = json.refresh_token;
+	if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken.length === 0)) {
+		throw new TokenError('Token response `refresh_token` is not a non-empty string (RFC 6749 §5.1)', {statusCode});
+	}
+
 	return {
 		accessToken,
 		tokenType,
 		expiresIn: parseExpiresIn(json.expires_in, statusCode),
 		scope: optionalString(json.scope),
+		refreshToken,
 	};
 }

@@ -1,0 +1,150 @@
+/* eslint-disable unicorn/prefer-https -- http: URLs are what these tests are about. */
+/*
+A wrong configuration fails at `oauthHooks()` time, before any request, with a message that names the option. Each message is spelled out here in full: this file is also their documentation.
+*/
+import {generateKeyPairSync} from 'node:crypto';
+import test from 'ava';
+import {ConfigurationError, createTokenSource, oauthHooks, type OAuthConfig} from '../source/index.js';
+
+const secret = 'TOP-SECRET-9f2c';
+const base: OAuthConfig = {tokenEndpoint: 'https://auth.example/token', clientId: 'client', clientSecret: secret};
+const ecKey = generateKeyPairSync('ec', {namedCurve: 'P-256'});
+const ecPem = ecKey.privateKey.export({format: 'pem', type: 'pkcs8'}) as string;
+const ecPublicPem = ecKey.publicKey.export({format: 'pem', type: 'spki'}) as string;
+const {d: _d, ...ecPublicJwk} = ecKey.privateKey.export({format: 'jwk'});
+const shortRsa = generateKeyPairSync('rsa', {modulusLength: 1024}).privateKey;
+const secp256k1 = generateKeyPairSync('ec', {namedCurve: 'secp256k1'}).privateKey;
+const rsaPss = generateKeyPairSync('rsa-pss', {modulusLength: 2048}).privateKey;
+const noSecret = {clientSecret: undefined};
+const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const tokenExchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string]> = [
+	// Where the token comes from.
+	['neither tokenEndpoint nor issuer', {tokenEndpoint: undefined}, '`tokenEndpoint` must be a URL or a string, or `issuer` given for discovery (RFC 8414)'],
+	['a token endpoint that is a number', {tokenEndpoint: 443 as never}, '`tokenEndpoint` must be a URL or a string, got number'],
+	[
+		'an http: token endpoint off loopback',
+		{tokenEndpoint: 'http://auth.example/token'},
+		'`tokenEndpoint` must be an https: URL: http: is allowed only on loopback, or with `allowInsecureRequests: true` (RFC 6749 §3.2 requires TLS)',
+	],
+	[
+		'an http: issuer off loopback',
+		{tokenEndpoint: undefined, issuer: 'http://auth.example'},
+		'`issuer` must be an https: URL: http: is allowed only on loopback, or with `allowInsecureRequests: true` (RFC 6749 §3.2 requires TLS)',
+	],
+	['an issuer with a query', {tokenEndpoint: undefined, issuer: 'https://auth.example/?tenant=a'}, '`issuer` must have no query or fragment (RFC 8414 §2)'],
+	['an issuer given as a URL object', {tokenEndpoint: undefined, issuer: new URL('https://auth.example') as never}, '`issuer` must be a string, got object'],
+	['an issuer that is not a URL', {tokenEndpoint: undefined, issuer: 'auth.example'}, '`issuer` is not an absolute URL'],
+	['allowInsecureRequests as a string', {allowInsecureRequests: 'yes' as never}, '`allowInsecureRequests` must be a boolean, got string'],
+
+	// Client authentication and its credentials.
+	[
+		'an unknown clientAuthentication',
+		{clientAuthentication: 'client_secret_jws' as never},
+		'`clientAuthentication` must be one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none',
+	],
+	['no credentials at all', noSecret, '`clientSecret` is required for client_secret_basic'],
+	['client_secret_post without a secret', {...noSecret, clientAuthentication: 'client_secret_post'}, '`clientSecret` is required for client_secret_post'],
+	['client_secret_jwt without a secret', {...noSecret, clientAuthentication: 'client_secret_jwt'}, '`clientSecret` is required for client_secret_jwt'],
+	['an empty secret', {clientSecret: ''}, '`clientSecret` must be a non-empty string, got string'],
+	['private_key_jwt without a key', {clientAuthentication: 'private_key_jwt'}, '`privateKey` is required for private_key_jwt (RFC 7523 §2.2)'],
+	[
+		'tls_client_auth without a certificate',
+		{...noSecret, clientAuthentication: 'tls_client_auth'},
+		'`tokenRequest.https.certificate` and `tokenRequest.https.key` (or `tokenRequest.https.pfx`) are required for tls_client_auth (RFC 8705 §2)',
+	],
+	[
+		'self_signed_tls_client_auth with a certificate but no key',
+		{...noSecret, clientAuthentication: 'self_signed_tls_client_auth', tokenRequest: {https: {certificate: 'PEM'}}},
+		'`tokenRequest.https.certificate` and `tokenRequest.https.key` (or `tokenRequest.https.pfx`) are required for self_signed_tls_client_auth (RFC 8705 §2)',
+	],
+
+	// Keys.
+	['an EC key for RS256', {privateKey: {key: ecKey.privateKey, alg: 'RS256'}}, '`privateKey.alg` is RS256, which an EC P-256 key cannot sign; it signs ES256'],
+	['a JWK whose alg its key cannot sign', {privateKey: {...ecKey.privateKey.export({format: 'jwk'}), alg: 'EdDSA'}}, '`privateKey.alg` is EdDSA, which an EC P-256 key cannot sign; it signs ES256'],
+	['a public KeyObject', {privateKey: ecKey.publicKey}, '`privateKey` must be a private key, got a public KeyObject'],
+	[
+		'an encrypted PEM key',
+		{privateKey: ecKey.privateKey.export({format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pass'}) as string},
+		'`privateKey` is not an unencrypted private key in PEM (PKCS#8, PKCS#1 or SEC1); decrypt it with crypto.createPrivateKey() and pass the KeyObject',
+	],
+	[
+		'a public key in PEM',
+		{privateKey: ecPublicPem},
+		'`privateKey` is not an unencrypted private key in PEM (PKCS#8, PKCS#1 or SEC1); decrypt it with crypto.createPrivateKey() and pass the KeyObject',
+	],
+	['a public JWK', {privateKey: ecPublicJwk}, '`privateKey` is not a private JWK'],
+	['a number for a key', {privateKey: 42 as never}, '`privateKey` must be a KeyObject, a PEM string or a JWK, got number'],
+	['an RSA key under 2048 bits', {privateKey: shortRsa}, '`privateKey` is an RSA key shorter than 2048 bits (RFC 7518 §3.3)'],
+	['a secp256k1 key', {privateKey: secp256k1}, '`privateKey` is an EC secp256k1 key; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key'],
+	['an RSA-PSS key', {privateKey: rsaPss}, '`privateKey` is an RSA-PSS key; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key'],
+	['a kid that is not a string', {privateKey: {key: ecPem, kid: 7 as never}}, '`privateKey.kid` must be a non-empty string, got number'],
+
+	// Grants.
+	[
+		'an unknown grant',
+		{grant: 'password' as never},
+		'`grant` must be one of client_credentials, refresh_token, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:ietf:params:oauth:grant-type:token-exchange, or a function',
+	],
+	['refresh_token without a refresh token', {grant: 'refresh_token'}, '`refreshToken` is required for the refresh_token grant, got undefined'],
+	['a refresh token without the refresh_token grant', {refreshToken: 'rt'}, '`refreshToken` is only used with `grant: \'refresh_token\'`'],
+	['onRefreshToken that is not a function', {grant: 'refresh_token', refreshToken: 'rt', onRefreshToken: 'store' as never}, '`onRefreshToken` must be a function, got string'],
+	['jwt-bearer with neither assertion nor key', {grant: jwtBearer}, '`assertion` or `privateKey` to sign one is required for the JWT bearer grant (RFC 7523 §2.1)'],
+	['jwt-bearer with an empty assertion', {grant: jwtBearer, assertion: ''}, '`assertion` must be a non-empty string or a function returning one, got string'],
+	[
+		'assertionClaims beside a given assertion',
+		{grant: jwtBearer, assertion: 'eyJ...', assertionClaims: {sub: 'x'}},
+		'`assertionClaims` is for the assertion `privateKey` signs; it cannot change a given `assertion`',
+	],
+	['assertionClaims that are not an object', {grant: jwtBearer, privateKey: ecPem, assertionClaims: 'sub=x' as never}, '`assertionClaims` must be an object of JWT claims, got string'],
+	['token exchange without a subject token', {grant: tokenExchange}, '`subjectToken` is required for the token exchange grant (RFC 8693 §2.1)'],
+	[
+		'an actor token type without an actor token',
+		{grant: tokenExchange, subjectToken: 'st', actorTokenType: 'urn:ietf:params:oauth:token-type:jwt'},
+		'`actorTokenType` is only sent with an `actorToken` (RFC 8693 §2.1)',
+	],
+	['a subject token that is a number', {grant: tokenExchange, subjectToken: 42 as never}, '`subjectToken` must be a non-empty string or a function returning one, got number'],
+	['a subjectToken without the token exchange grant', {subjectToken: 'st'}, '`subjectToken` is only used with `grant: \'urn:ietf:params:oauth:grant-type:token-exchange\'`'],
+
+	// Parameters.
+	['extraParams that set grant_type', {extraParams: {grant_type: 'password'}}, '`extraParams.grant_type` is set by got-oauth: use `grant`'],
+	['extraParams that set scope', {extraParams: {scope: 'read'}}, '`extraParams.scope` is set by got-oauth: use `scope`'],
+	['extraParams with a number', {extraParams: {tenant: 7 as never}}, '`extraParams.tenant` must be a string or an array of strings, got number'],
+	['extraParams as an array', {extraParams: [['tenant', 'a']] as never}, '`extraParams` must be an object of form parameters, got an array'],
+];
+
+for (const [name, change, message] of bad) {
+	test(`${name}: ConfigurationError from oauthHooks()`, t => {
+		const error = t.throws(() => oauthHooks({...base, ...change}), {instanceOf: ConfigurationError});
+		t.is(error.message, `got-oauth: ${message}`);
+		// Never key material or a secret, whatever the option.
+		t.false(error.message.includes(secret));
+		t.false(error.message.includes('PRIVATE KEY'));
+		t.false(error.message.includes('PUBLIC KEY'));
+	});
+}
+
+const good: Array<[string, Partial<OAuthConfig>]> = [
+	['an http: token endpoint on 127.0.0.1', {tokenEndpoint: 'http://127.0.0.1:8080/token'}],
+	['an http: token endpoint on localhost', {tokenEndpoint: 'http://localhost:8080/token'}],
+	['an http: token endpoint on ::1', {tokenEndpoint: 'http://[::1]:8080/token'}],
+	['an http: token endpoint elsewhere with allowInsecureRequests', {tokenEndpoint: 'http://auth.internal/token', allowInsecureRequests: true}],
+	['an issuer without credentials (discovery may choose none)', {tokenEndpoint: undefined, issuer: 'https://auth.example', clientSecret: undefined}],
+	['a PKCS#1 PEM RSA key', {privateKey: generateKeyPairSync('rsa', {modulusLength: 2048}).privateKey.export({format: 'pem', type: 'pkcs1'}) as string}],
+	['a SEC1 PEM EC key', {privateKey: ecKey.privateKey.export({format: 'pem', type: 'sec1'}) as string}],
+	['a P-384 key', {privateKey: generateKeyPairSync('ec', {namedCurve: 'P-384'}).privateKey}],
+	['a P-521 key', {privateKey: generateKeyPairSync('ec', {namedCurve: 'P-521'}).privateKey}],
+	['a JWT bearer grant with a key and no other credentials', {grant: jwtBearer, privateKey: ecPem, clientSecret: undefined}],
+	['a custom grant', {grant: async () => ({access_token: 'x'})}],
+];
+
+for (const [name, change] of good) {
+	test(`${name} is accepted`, t => {
+		t.notThrows(() => oauthHooks({...base, ...change}));
+	});
+}
+
+test('the configuration is read once, at createTokenSource() time, before any request', t => {
+	t.throws(() => createTokenSource({...base, grant: 'refresh_token'}), {instanceOf: ConfigurationError});
+});
