@@ -61,7 +61,7 @@ export type AuthorizationServer = {
 /*
 oidc-provider's own in-memory adapter warns on every start and is shared by every provider in the process. The client credentials grant with JWT access tokens stores next to nothing, so a Map per provider is enough.
 */
-function mapAdapter(): (name: string) => Adapter {
+export function mapAdapter(): (name: string) => Adapter {
 	const store = new Map<string, AdapterPayload>();
 	return name => {
 		const key = (id: string) => `${name}:${id}`;
@@ -102,13 +102,13 @@ function mapAdapter(): (name: string) => Adapter {
 	};
 }
 
-async function listen(server: Server): Promise<number> {
+export async function listen(server: Server): Promise<number> {
 	server.listen(0, '127.0.0.1');
 	await once(server, 'listening');
 	return (server.address() as AddressInfo).port;
 }
 
-async function close(server: Server): Promise<void> {
+export async function close(server: Server): Promise<void> {
 	// got keeps connections alive; close() alone would wait for them.
 	const closed = new Promise<void>((resolve, reject) => {
 		server.close(error => {
