@@ -18,11 +18,11 @@ export function freshClaims(): Required<Pick<JWTPayload, 'jti' | 'iat' | 'exp'>>
 /**
 Signs with an asymmetric private key (private_key_jwt, JWT bearer grant). The key was parsed and checked against its algorithm when the configuration was read; jose imports it once, on first use.
 */
-export function privateKeySigner({key, alg, kid}: NormalizedSigningKey): AssertionSigner {
+export function privateKeySigner({key, alg, header}: NormalizedSigningKey): AssertionSigner {
 	let imported: Promise<CryptoKey | Uint8Array> | undefined;
 	return async claims => {
 		imported ??= importJWK(key.export({format: 'jwk'}), alg);
-		return new SignJWT(claims).setProtectedHeader(kid === undefined ? {alg} : {alg, kid}).sign(await imported);
+		return new SignJWT(claims).setProtectedHeader({alg, ...header}).sign(await imported);
 	};
 }
 

@@ -1,4 +1,4 @@
-import {createPrivateKey, KeyObject} from 'node:crypto';
+import {createHash, createPrivateKey, KeyObject, X509Certificate} from 'node:crypto';
 import type {OptionsInit} from 'got';
 import type {JWK} from 'jose';
 
@@ -40,8 +40,10 @@ export type TokenValue = string | (() => string | Promise<string>);
 /** A private key: a `KeyObject`, an unencrypted PEM string (PKCS#8, PKCS#1 or SEC1) or a private JWK. */
 export type PrivateKeyInput = KeyObject | string | JWK;
 
-/** A private key, optionally with the JWS algorithm and the `kid` to put in the header. */
-export type SigningKey = PrivateKeyInput | {key: PrivateKeyInput; alg?: string; kid?: string};
+/**
+A private key, optionally with the JWS algorithm, the `kid` to put in the header, and the key's X.509 certificate (PEM), whose thumbprints then go in the header as `x5t` and `x5t#S256` (RFC 7515 §4.1.7, §4.1.8), as Microsoft Entra ID requires of certificate credentials.
+*/
+export type SigningKey = PrivateKeyInput | {key: PrivateKeyInput; alg?: string; kid?: string; certificate?: string};
 
 /**
 Got options for the token endpoint's requests only. They are never merged into API requests, and API options never reach the token endpoint.
@@ -118,7 +120,8 @@ export type OAuthConfig = CacheOptions & {
 export type NormalizedSigningKey = {
 	readonly key: KeyObject;
 	readonly alg: string;
-	readonly kid: string | undefined;
+	/** Protected header parameters besides `alg`: `kid`, `x5t`, `x5t#S256`. */
+	readonly header: Readonly<Record<string, string>>;
 };
 
 export type NormalizedGrant =
@@ -395,7 +398,25 @@ export function normalizeSigningKey(option: string, value: unknown): NormalizedS
 		throw new ConfigurationError(option, 'is an RSA key shorter than 2048 bits (RFC 7518 §3.3)');
 	}
 
-	return {key, alg: alg ?? algorithms[0]!, kid};
+	const header: Record<string, string> = kid === undefined ? {} : {kid};
+	const certificate = optionalString(`${option}.certificate`, wrapper?.certificate);
+	if (certificate !== undefined) {
+		let x509: X509Certificate;
+		try {
+			x509 = new X509Certificate(certificate);
+		} catch {
+			throw new ConfigurationError(`${option}.certificate`, 'is not an X.509 certificate in PEM');
+		}
+
+		if (!x509.checkPrivateKey(key)) {
+			throw new ConfigurationError(`${option}.certificate`, `is not the certificate of \`${option}.key\``);
+		}
+
+		header.x5t = createHash('sha1').update(x509.raw).digest('base64url');
+		header['x5t#S256'] = createHash('sha256').update(x509.raw).digest('base64url');
+	}
+
+	return {key, alg: alg ?? algorithms[0]!, header};
 }
 
 function normalizeTokenValue(option: string, value: unknown): TokenValue {

@@ -5,6 +5,7 @@ A wrong configuration fails at `oauthHooks()` time, before any request, with a m
 import {generateKeyPairSync} from 'node:crypto';
 import test from 'ava';
 import {ConfigurationError, createTokenSource, oauthHooks, type OAuthConfig} from '../source/index.js';
+import {testPki} from './helpers/certificates.js';
 
 const secret = 'TOP-SECRET-9f2c';
 const base: OAuthConfig = {tokenEndpoint: 'https://auth.example/token', clientId: 'client', clientSecret: secret};
@@ -79,6 +80,8 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	['an RSA key under 2048 bits', {privateKey: shortRsa}, '`privateKey` is an RSA key shorter than 2048 bits (RFC 7518 §3.3)'],
 	['a secp256k1 key', {privateKey: secp256k1}, '`privateKey` is an EC secp256k1 key; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key'],
 	['an RSA-PSS key', {privateKey: rsaPss}, '`privateKey` is an RSA-PSS key; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key'],
+	['a certificate that is not one', {privateKey: {key: ecPem, certificate: 'not a certificate'}}, '`privateKey.certificate` is not an X.509 certificate in PEM'],
+	['a certificate for another key', {privateKey: {key: ecPem, certificate: testPki().client.certificate}}, '`privateKey.certificate` is not the certificate of `privateKey.key`'],
 	['a kid that is not a string', {privateKey: {key: ecPem, kid: 7 as never}}, '`privateKey.kid` must be a non-empty string, got number'],
 
 	// Grants.

@@ -1,10 +1,12 @@
 /*
 What each grant and client authentication puts on the wire, and how their callbacks fail, against nock. The same grants against a real server are in grants.ts and client-authentication.ts.
 */
+import {createHash, X509Certificate} from 'node:crypto';
 import test from 'ava';
 import {decodeJwt, decodeProtectedHeader, jwtVerify} from 'jose';
 import nock from 'nock';
 import {createTokenSource, TokenError, type OAuthConfig} from '../source/index.js';
+import {testPki, thumbprint} from './helpers/certificates.js';
 
 const origin = 'https://auth.example';
 const tokenEndpoint = `${origin}/oauth/token`;
@@ -186,4 +188,19 @@ test.serial('private_key_jwt with a key given as PEM signs with the algorithm th
 	const assertion = seen[0]!.body.get('client_assertion')!;
 	t.deepEqual(decodeProtectedHeader(assertion), {alg: 'ES384'});
 	t.like(decodeJwt(assertion), {iss: 'client', sub: 'client', aud: tokenEndpoint});
+});
+
+test.serial('a signing key with its certificate puts the certificate\'s thumbprints in the header, as Entra ID requires', async t => {
+	const seen = tokenEndpointReplies([200, ok()]);
+	const {client} = testPki();
+
+	await createTokenSource({...base, clientSecret: undefined, privateKey: {key: client.key, certificate: client.certificate, kid: 'k1'}}).getToken();
+
+	const {raw} = new X509Certificate(client.certificate);
+	t.deepEqual(decodeProtectedHeader(seen[0]!.body.get('client_assertion')!), {
+		alg: 'ES256',
+		kid: 'k1',
+		x5t: createHash('sha1').update(raw).digest('base64url'),
+		'x5t#S256': thumbprint(client.certificate),
+	});
 });
