@@ -174,7 +174,8 @@ test.serial('a custom grant\'s requestToken rejects error responses, 200s with a
 		{error: 'slow_down', statusCode: 200},
 		{message: 'Token response is not a JSON object (RFC 6749 §5.1)', statusCode: 200},
 	]);
-	await t.throwsAsync(createTokenSource({...base, grant: async ({requestToken}) => requestToken('grant_type=x' as never)}).getToken(), {instanceOf: TokenError, message: '`requestToken` takes an object of form parameters'});
+	const notAnObject = createTokenSource({...base, grant: async ({requestToken}) => requestToken('grant_type=x' as never)});
+	await t.throwsAsync(notAnObject.getToken(), {instanceOf: TokenError, message: '`requestToken` takes an object of form parameters'});
 	nock.cleanAll();
 });
 
