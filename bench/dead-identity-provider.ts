@@ -48,29 +48,34 @@ export async function deadIdentityProvider(servers: Servers) {
 	let tokenErrors = 0;
 	let other = 0;
 	const pending: Array<Promise<void>> = [];
+	const call = async (): Promise<void> => {
+		const sent = performance.now();
+		try {
+			await client('resource');
+			other++;
+			return;
+		} catch (error) {
+			if (error instanceof TokenError) {
+				tokenErrors++;
+			} else {
+				other++;
+			}
+		}
+
+		const settled = performance.now();
+		firstFailureAt = Math.min(firstFailureAt, settled);
+		latencies.push(settled - sent);
+		if (sent > firstFailureAt) {
+			laterLatencies.push(settled - sent);
+		}
+	};
+
 	const started = performance.now();
 	while (performance.now() - started < duration) {
 		for (let index = 0; index < batch; index++) {
-			const sent = performance.now();
-			pending.push(client('resource').then(() => {
-				other++;
-			}, (error: unknown) => {
-				if (error instanceof TokenError) {
-					tokenErrors++;
-				} else {
-					other++;
-				}
-
-				const settled = performance.now();
-				firstFailureAt = Math.min(firstFailureAt, settled);
-				latencies.push(settled - sent);
-				if (sent > firstFailureAt) {
-					laterLatencies.push(settled - sent);
-				}
-			}));
+			pending.push(call());
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await delay(1000 * batch / perSecond);
 	}
 

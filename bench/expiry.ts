@@ -35,7 +35,7 @@ async function traffic(servers: Servers, refreshAhead: number | undefined) {
 			await client('resource');
 			samples.push({sentAt, latency: performance.now() - sent});
 		})());
-		// eslint-disable-next-line no-await-in-loop
+
 		await delay(interval);
 	}
 

@@ -16,10 +16,12 @@ export async function startServers(): Promise<Servers> {
 	const child: ChildProcess = fork(fileURLToPath(new URL('server.ts', import.meta.url)), {execArgv: ['--import=tsx'], stdio: 'inherit'});
 	const ask = async <Reply>(command: ServerCommand | undefined, replyType: string): Promise<Reply> => new Promise(resolve => {
 		const onMessage = (message: {type: string}) => {
-			if (message.type === replyType) {
-				child.off('message', onMessage);
-				resolve(message as Reply);
+			if (message.type !== replyType) {
+				return;
 			}
+
+			child.off('message', onMessage);
+			resolve(message as Reply);
 		};
 
 		child.on('message', onMessage);
@@ -54,7 +56,7 @@ export async function runConcurrently(total: number, concurrency: number, call: 
 	const worker = async () => {
 		while (next < total) {
 			const index = next++;
-			// eslint-disable-next-line no-await-in-loop
+
 			await call(index);
 		}
 	};
@@ -63,11 +65,7 @@ export async function runConcurrently(total: number, concurrency: number, call: 
 }
 
 export function percentile(sorted: readonly number[], fraction: number): number {
-	if (sorted.length === 0) {
-		return Number.NaN;
-	}
-
-	return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+	return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
 }
 
 export function median(values: readonly number[]): number {

@@ -1,6 +1,7 @@
 /*
 `npm run bench`: the benchmarks, each printing a small table and one JSON line of results. `npm run bench -- overhead memory` runs only those named.
 */
+import process from 'node:process';
 import {startServers} from './harness.js';
 import {deadIdentityProvider} from './dead-identity-provider.js';
 import {expiryBoundary} from './expiry.js';
@@ -23,7 +24,6 @@ const servers = await startServers();
 const failed: string[] = [];
 try {
 	for (const name of names) {
-		// eslint-disable-next-line no-await-in-loop
 		const result = await benchmarks[name](servers);
 		if (!result.pass) {
 			failed.push(name);

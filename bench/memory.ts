@@ -1,3 +1,4 @@
+import process from 'node:process';
 import got from 'got';
 import {oauthHooks} from '../source/index.js';
 import {printResult, printTable, round, runConcurrently, type Servers} from './harness.js';

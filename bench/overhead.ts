@@ -1,3 +1,4 @@
+import process from 'node:process';
 import {performance} from 'node:perf_hooks';
 import got, {type Got} from 'got';
 import {oauthHooks} from '../source/index.js';
@@ -39,7 +40,6 @@ export async function overhead(servers: Servers) {
 	for (let index = 0; index < rounds; index++) {
 		const order = index % 2 === 0 ? [fixed, plugin] : [plugin, fixed];
 		for (const client of order) {
-			// eslint-disable-next-line no-await-in-loop
 			const sample = await measure(client);
 			(client === fixed ? fixedSamples : pluginSamples).push(sample);
 		}

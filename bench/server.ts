@@ -1,9 +1,9 @@
 /*
 The benchmarks' servers, in their own process so that the client's CPU time is the client's alone: a keep-alive API and a token endpoint on 127.0.0.1, steered over IPC.
 */
+import process from 'node:process';
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
-import {setTimeout as delay} from 'node:timers/promises';
 
 export type ServerCommand =
 	| {type: 'configure'; tokenDelay?: number; expiresIn?: number; acceptAnyToken?: boolean}
@@ -22,7 +22,7 @@ export type ServerReady = {type: 'ready'; apiUrl: string; tokenEndpoint: string}
 
 let tokenDelay = 0;
 let expiresIn = 3600;
-let acceptAnyToken = true;
+let isAcceptAnyToken = true;
 let issued = 0;
 /** Tokens numbered at or below this are revoked. */
 let revokedUpTo = 0;
@@ -31,11 +31,11 @@ const stats: ServerStats = {tokenRequests: 0, apiRequests: 0, apiRejected: 0, to
 const ok = Buffer.from('{"ok":true}');
 
 function isAccepted(authorization: string | undefined): boolean {
-	if (authorization === undefined || !authorization.startsWith('Bearer ')) {
+	if (!authorization?.startsWith('Bearer ')) {
 		return false;
 	}
 
-	if (acceptAnyToken) {
+	if (isAcceptAnyToken) {
 		return true;
 	}
 
@@ -62,16 +62,14 @@ const api = createServer((request: IncomingMessage, response: ServerResponse) =>
 const tokenEndpoint = createServer((request, response) => {
 	stats.tokenRequests++;
 	request.resume();
-	request.on('end', async () => {
-		if (tokenDelay > 0) {
-			await delay(tokenDelay);
-		}
-
-		issued++;
-		stats.tokensIssuedAt.push(Date.now());
-		const body = JSON.stringify({access_token: `tok-${issued}`, token_type: 'Bearer', expires_in: expiresIn});
-		response.writeHead(200, {'content-type': 'application/json'});
-		response.end(body);
+	request.on('end', () => {
+		setTimeout(() => {
+			issued++;
+			stats.tokensIssuedAt.push(Date.now());
+			const body = JSON.stringify({access_token: `tok-${issued}`, token_type: 'Bearer', expires_in: expiresIn});
+			response.writeHead(200, {'content-type': 'application/json'});
+			response.end(body);
+		}, tokenDelay);
 	});
 });
 
@@ -94,7 +92,7 @@ process.on('message', (command: ServerCommand) => {
 		case 'configure': {
 			tokenDelay = command.tokenDelay ?? tokenDelay;
 			expiresIn = command.expiresIn ?? expiresIn;
-			acceptAnyToken = command.acceptAnyToken ?? acceptAnyToken;
+			isAcceptAnyToken = command.acceptAnyToken ?? isAcceptAnyToken;
 			process.send!({type: 'configured'});
 			break;
 		}
