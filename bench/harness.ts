@@ -1,4 +1,6 @@
-import {fork, type ChildProcess} from 'node:child_process';
+import {execFileSync, fork, spawn, type ChildProcess} from 'node:child_process';
+import {availableParallelism} from 'node:os';
+import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import type {ServerCommand, ServerReady, ServerStats} from './server.js';
 
@@ -11,9 +13,28 @@ export type Servers = {
 	close(): void;
 };
 
+function hasTaskset(): boolean {
+	try {
+		execFileSync('taskset', ['-p', String(process.pid)], {stdio: 'ignore'});
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 /** The API and token endpoint in a child process, so the client's CPU time is its own. */
 export async function startServers(): Promise<Servers> {
-	const child: ChildProcess = fork(fileURLToPath(new URL('server.ts', import.meta.url)), {execArgv: ['--import=tsx'], stdio: 'inherit'});
+	const script = fileURLToPath(new URL('server.ts', import.meta.url));
+	// On two or more cores, the servers get the last one and this process the first, so neither steals the other's CPU time or cache.
+	const cores = availableParallelism();
+	const pinned = cores > 1 && hasTaskset();
+	const child: ChildProcess = pinned
+		? spawn('taskset', ['-c', String(cores - 1), process.execPath, '--import=tsx', script], {stdio: ['inherit', 'inherit', 'inherit', 'ipc']})
+		: fork(script, {execArgv: ['--import=tsx'], stdio: 'inherit'});
+	if (pinned) {
+		execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], {stdio: 'ignore'});
+	}
+
 	const ask = async <Reply>(command: ServerCommand | undefined, replyType: string): Promise<Reply> => new Promise(resolve => {
 		const onMessage = (message: {type: string}) => {
 			if (message.type !== replyType) {

@@ -23,6 +23,7 @@ type RequestState = {
 };
 
 const contextKey = 'gotOAuth';
+const notOurs: RequestState = Object.freeze({});
 const bearerPrefix = 'Bearer ';
 
 /** Mirrors got's own rule: a body that a first send consumes cannot be sent again. */
@@ -61,22 +62,33 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 	const source = isSource ? configOrSource : createTokenSource(configOrSource);
 	const allowedOrigins = normalizeOrigins(hooksOptions.origins ?? (isSource ? undefined : configOrSource.origins));
 
-	function isAllowed(options: NormalizedOptions, url: URL): boolean {
+	function isOurs(options: NormalizedOptions, origin: string): boolean {
+		// A caller's own `authorization` is theirs: no token, no 401 handling.
+		if (options.headers.authorization !== undefined) {
+			return false;
+		}
+
 		// Without a list, an instance's prefixUrl names its API; an absolute URL elsewhere is not it.
 		return allowedOrigins === undefined
-			? options.prefixUrl === '' || originOf(options.prefixUrl) === url.origin
-			: allowedOrigins.has(url.origin);
+			? options.prefixUrl === '' || originOf(options.prefixUrl) === origin
+			: allowedOrigins.has(origin);
 	}
 
-	function startState(options: NormalizedOptions, url: URL): RequestState {
-		// A caller's own `authorization` is theirs: no token, no 401 handling.
-		const isOurs = options.headers.authorization === undefined && isAllowed(options, url);
-		return isOurs ? {origin: url.origin} : {};
-	}
+	// The header value for the current token, built once per token rather than once per request.
+	let headerToken = '';
+	let header = '';
+	const bearer = (token: string): string => {
+		if (token !== headerToken) {
+			headerToken = token;
+			header = bearerPrefix + token;
+		}
+
+		return header;
+	};
 
 	async function attachAfterFetch(options: NormalizedOptions): Promise<void> {
 		try {
-			options.headers.authorization = bearerPrefix + await source.getToken({signal: options.signal});
+			options.headers.authorization = bearer(await source.getToken({signal: options.signal}));
 		} catch (error) {
 			throw error instanceof TokenError ? error.forRequest(options) : error;
 		}
@@ -85,10 +97,10 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 	// Synchronous while a token is cached: this runs on every request, and a promise per request costs.
 	// eslint-disable-next-line @typescript-eslint/promise-function-async
 	const beforeRequest: BeforeRequestHook = options => {
-		const url = options.url!;
+		const {origin} = options.url!;
 		let state = options.context[contextKey] as RequestState | undefined;
 		if (state === undefined) {
-			state = startState(options, url);
+			state = isOurs(options, origin) ? {origin} : notOurs;
 			options.context[contextKey] = state;
 		}
 
@@ -97,7 +109,7 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 		}
 
 		// got runs this hook again on each redirect hop, after stripping `authorization` only for some hops.
-		if (url.origin !== state.origin) {
+		if (origin !== state.origin) {
 			delete options.headers.authorization;
 			return;
 		}
@@ -107,7 +119,7 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 			return attachAfterFetch(options);
 		}
 
-		options.headers.authorization = bearerPrefix + token;
+		options.headers.authorization = bearer(token);
 	};
 
 	// The one 401 retry.
