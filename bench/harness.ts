@@ -27,11 +27,11 @@ export async function startServers(): Promise<Servers> {
 	const script = fileURLToPath(new URL('server.ts', import.meta.url));
 	// On two or more cores, the servers get the last one and this process the first, so neither steals the other's CPU time or cache.
 	const cores = availableParallelism();
-	const pinned = cores > 1 && hasTaskset();
-	const child: ChildProcess = pinned
+	const isPinned = cores > 1 && hasTaskset();
+	const child: ChildProcess = isPinned
 		? spawn('taskset', ['-c', String(cores - 1), process.execPath, '--import=tsx', script], {stdio: ['inherit', 'inherit', 'inherit', 'ipc']})
 		: fork(script, {execArgv: ['--import=tsx'], stdio: 'inherit'});
-	if (pinned) {
+	if (isPinned) {
 		execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], {stdio: 'ignore'});
 	}
 
