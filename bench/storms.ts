@@ -44,6 +44,21 @@ async function tokenRequestsDuring(servers: Servers, run: () => Promise<unknown>
 	return {tokenRequests: after.tokenRequests - before.tokenRequests, apiRequests: after.apiRequests - before.apiRequests};
 }
 
+/** A burst through an instance with `hooks`, and what it cost the identity provider; with `shouldRevoke`, the token is revoked between a first call and the burst. */
+async function measureBurst(servers: Servers, hooks: ExtendOptions, shouldRevoke = false) {
+	const client = got.extend(options(servers), hooks);
+	if (shouldRevoke) {
+		await client('warm');
+		await servers.revokeAll();
+	}
+
+	let outcome = {succeeded: 0, failed: 0};
+	const counts = await tokenRequestsDuring(servers, async () => {
+		outcome = await burst(client);
+	});
+	return {...outcome, ...counts};
+}
+
 const options = (servers: Servers) => ({prefixUrl: servers.apiUrl, retry: {limit: 0}});
 const config = (servers: Servers) => ({tokenEndpoint: servers.tokenEndpoint, clientId: 'bench', clientSecret: 'bench-secret'});
 
@@ -52,17 +67,8 @@ const config = (servers: Servers) => ({tokenEndpoint: servers.tokenEndpoint, cli
 */
 export async function coldStart(servers: Servers) {
 	await servers.configure({tokenDelay: 50, expiresIn: 3600, acceptAnyToken: false});
-	const measureHooks = async (hooks: ExtendOptions) => {
-		const client = got.extend(options(servers), hooks);
-		let outcome = {succeeded: 0, failed: 0};
-		const counts = await tokenRequestsDuring(servers, async () => {
-			outcome = await burst(client);
-		});
-		return {...outcome, ...counts};
-	};
-
-	const plugin = await measureHooks(oauthHooks(config(servers)));
-	const naive = await measureHooks(naiveHooks(servers.tokenEndpoint));
+	const plugin = await measureBurst(servers, oauthHooks(config(servers)));
+	const naive = await measureBurst(servers, naiveHooks(servers.tokenEndpoint));
 
 	printTable(`Cold-start storm: ${concurrency} concurrent requests, empty cache, 50 ms token endpoint`, ['hooks', 'token requests', 'succeeded', 'failed'], [
 		['got-oauth', plugin.tokenRequests, plugin.succeeded, plugin.failed],
@@ -78,19 +84,8 @@ export async function coldStart(servers: Servers) {
 */
 export async function unauthorizedStorm(servers: Servers) {
 	await servers.configure({tokenDelay: 50, expiresIn: 3600, acceptAnyToken: false});
-	const measureHooks = async (hooks: {hooks: Record<string, unknown>}) => {
-		const client = got.extend(options(servers), hooks);
-		await client('warm');
-		await servers.revokeAll();
-		let outcome = {succeeded: 0, failed: 0};
-		const counts = await tokenRequestsDuring(servers, async () => {
-			outcome = await burst(client);
-		});
-		return {...outcome, ...counts};
-	};
-
-	const plugin = await measureHooks(oauthHooks(config(servers)));
-	const naive = await measureHooks(naiveHooks(servers.tokenEndpoint));
+	const plugin = await measureBurst(servers, oauthHooks(config(servers)), true);
+	const naive = await measureBurst(servers, naiveHooks(servers.tokenEndpoint), true);
 
 	printTable(`401 storm: ${concurrency} in-flight requests, token revoked, 50 ms token endpoint`, ['hooks', 'token requests', 'API requests', 'succeeded', 'failed'], [
 		['got-oauth', plugin.tokenRequests, plugin.apiRequests, plugin.succeeded, plugin.failed],

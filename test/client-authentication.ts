@@ -10,22 +10,8 @@ import got from 'got';
 import {decodeJwt, decodeProtectedHeader, exportJWK} from 'jose';
 import {close, startResourceServer, type ResourceServer} from '../demo/servers.js';
 import {createTokenSource, oauthHooks, TokenError, type OAuthConfig, type SigningKey} from '../source/index.js';
-import {apiResource, secrets, startTestAuthorizationServer, testKeys, type TestAuthorizationServer, type TestServerOptions} from './helpers/authorization-server.js';
+import {apiResource, secrets, startTestAuthorizationServer, testKeys, type TestAuthorizationServer, type TestServerOptions, startWithApi, callApi, type ApiBody} from './helpers/authorization-server.js';
 import {thumbprint} from './helpers/certificates.js';
-
-type ApiBody = {ok: boolean; sub: string; clientId: string};
-
-async function start(t: ExecutionContext, options?: TestServerOptions): Promise<{server: TestAuthorizationServer; api: ResourceServer}> {
-	const server = await startTestAuthorizationServer(options);
-	t.teardown(async () => server.close());
-	const api = await startResourceServer({issuer: server.issuer, audience: apiResource});
-	t.teardown(async () => api.close());
-	return {server, api};
-}
-
-async function callApi(api: ResourceServer, config: OAuthConfig): Promise<ApiBody> {
-	return got.extend({prefixUrl: api.url}, oauthHooks(config)).get('reports').json<ApiBody>();
-}
 
 const assertionOf = (server: TestAuthorizationServer, index = 0): string => String(server.tokenRequests[index]!.form.client_assertion);
 
@@ -40,7 +26,7 @@ const kids: Record<string, string> = {rs256: 'rsa-1', ps256: 'rsa-1', es256: 'ec
 
 for (const [clientId, alg, form, key] of privateKeyCases) {
 	test(`private_key_jwt with ${alg}, the key as ${form}: iss = sub = client id, aud = token endpoint, kid passed through`, async t => {
-		const {server, api} = await start(t);
+		const {server, api} = await startWithApi(t);
 
 		const body = await callApi(api, {tokenEndpoint: server.tokenEndpoint, clientId, privateKey: await key(kids[clientId]!)});
 
@@ -57,7 +43,7 @@ for (const [clientId, alg, form, key] of privateKeyCases) {
 }
 
 test('private_key_jwt: the provider rejects a replayed assertion', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	await createTokenSource({tokenEndpoint: server.tokenEndpoint, clientId: 'es256', privateKey: keys.ec}).getToken();
 
 	const replay = await got.post(server.tokenEndpoint, {
@@ -70,7 +56,7 @@ test('private_key_jwt: the provider rejects a replayed assertion', async t => {
 });
 
 test('private_key_jwt: ours is never replayed — a new assertion for every token request and for every retry of one', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const source = createTokenSource({tokenEndpoint: server.tokenEndpoint, clientId: 'es256', privateKey: keys.ec, tokenRequest: {retry: {backoffLimit: 1}}});
 
 	for (let index = 0; index < 3; index++) {
@@ -89,13 +75,13 @@ test('private_key_jwt: ours is never replayed — a new assertion for every toke
 });
 
 test('private_key_jwt with a wrong key is invalid_client', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const error = await t.throwsAsync(createTokenSource({tokenEndpoint: server.tokenEndpoint, clientId: 'es256', privateKey: keys.serviceAccount}).getToken(), {instanceOf: TokenError});
 	t.is(error.error, 'invalid_client');
 });
 
 test('client_secret_jwt: an HS256 assertion over the secret; the secret itself is not sent', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 
 	const body = await callApi(api, {tokenEndpoint: server.tokenEndpoint, clientId: 'secret-jwt', clientSecret: secrets.jwt, clientAuthentication: 'client_secret_jwt'});
 
@@ -106,7 +92,7 @@ test('client_secret_jwt: an HS256 assertion over the secret; the secret itself i
 });
 
 test('none: a public client sends its client_id in the form and nothing else', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 
 	const body = await callApi(api, {tokenEndpoint: server.tokenEndpoint, clientId: 'app', clientAuthentication: 'none'});
 
@@ -116,7 +102,7 @@ test('none: a public client sends its client_id in the form and nothing else', a
 });
 
 test('tls_client_auth: the CA-signed client certificate authenticates, over HTTPS, and the token is bound to it (RFC 8705)', async t => {
-	const {server, api} = await start(t, {mtls: true});
+	const {server, api} = await startWithApi(t, {mtls: true});
 	const {pki} = server;
 
 	const body = await callApi(api, {
@@ -133,7 +119,7 @@ test('tls_client_auth: the CA-signed client certificate authenticates, over HTTP
 });
 
 test('tls_client_auth: the access token carries the certificate\'s thumbprint', async t => {
-	const {server} = await start(t, {mtls: true});
+	const {server} = await startWithApi(t, {mtls: true});
 	const {pki} = server;
 
 	const token = await createTokenSource({
@@ -146,7 +132,7 @@ test('tls_client_auth: the access token carries the certificate\'s thumbprint', 
 });
 
 test('tls_client_auth: a certificate the CA did not sign is invalid_client', async t => {
-	const {server} = await start(t, {mtls: true});
+	const {server} = await startWithApi(t, {mtls: true});
 	const {pki} = server;
 
 	const error = await t.throwsAsync(createTokenSource({
@@ -159,7 +145,7 @@ test('tls_client_auth: a certificate the CA did not sign is invalid_client', asy
 });
 
 test('self_signed_tls_client_auth: the registered self-signed certificate authenticates', async t => {
-	const {server, api} = await start(t, {mtls: true});
+	const {server, api} = await startWithApi(t, {mtls: true});
 	const {pki} = server;
 
 	const body = await callApi(api, {
@@ -174,7 +160,7 @@ test('self_signed_tls_client_auth: the registered self-signed certificate authen
 });
 
 test('the client certificate goes to the token endpoint only: an HTTPS API asking for one gets none', async t => {
-	const {server} = await start(t, {mtls: true});
+	const {server} = await startWithApi(t, {mtls: true});
 	const pki = server.pki!;
 	const presented: boolean[] = [];
 	const apiServer = createHttpsServer({key: pki.server.key, cert: pki.server.certificate, ca: pki.ca, requestCert: true, rejectUnauthorized: false}, (request, response) => {

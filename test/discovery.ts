@@ -7,22 +7,8 @@ import got from 'got';
 import {decodeJwt} from 'jose';
 import {startResourceServer, type ResourceServer} from '../demo/servers.js';
 import {createTokenSource, oauthHooks, TokenError, type OAuthConfig} from '../source/index.js';
-import {apiResource, secrets, startTestAuthorizationServer, testKeys, type TestAuthorizationServer, type TestServerOptions} from './helpers/authorization-server.js';
+import {apiResource, secrets, startTestAuthorizationServer, testKeys, type TestAuthorizationServer, type TestServerOptions, startWithApi, callApi, type ApiBody} from './helpers/authorization-server.js';
 import {startApiServer, tokenReply, type Answer, type LocalServer, type RecordedRequest} from './helpers/local-servers.js';
-
-type ApiBody = {ok: boolean; sub: string; clientId: string};
-
-async function start(t: ExecutionContext, options?: TestServerOptions): Promise<{server: TestAuthorizationServer; api: ResourceServer}> {
-	const server = await startTestAuthorizationServer(options);
-	t.teardown(async () => server.close());
-	const api = await startResourceServer({issuer: server.issuer, audience: apiResource});
-	t.teardown(async () => api.close());
-	return {server, api};
-}
-
-async function callApi(api: ResourceServer, config: OAuthConfig): Promise<ApiBody> {
-	return got.extend({prefixUrl: api.url}, oauthHooks(config)).get('reports').json<ApiBody>();
-}
 
 /** A server answering metadata requests with `metadata(server, request)`, token requests with a token, and anything else with 404. */
 async function metadataServer(t: ExecutionContext, metadata: (server: LocalServer, request: RecordedRequest) => Answer): Promise<LocalServer> {
@@ -41,7 +27,7 @@ async function metadataServer(t: ExecutionContext, metadata: (server: LocalServe
 const isMetadataRequest = (request: RecordedRequest): boolean => request.path.includes('/.well-known/');
 
 test('issuer only: the token endpoint and client_secret_basic come from the provider\'s RFC 8414 metadata, fetched once', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 	const source = createTokenSource({issuer: server.issuer, clientId: 'basic', clientSecret: secrets.basic});
 	const client = got.extend({prefixUrl: api.url}, oauthHooks(source));
 
@@ -55,7 +41,7 @@ test('issuer only: the token endpoint and client_secret_basic come from the prov
 });
 
 test('issuer with only a private key: private_key_jwt is chosen, and the assertion\'s aud names the issuer too', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 
 	t.like(await callApi(api, {issuer: server.issuer, clientId: 'es256', privateKey: {key: testKeys().ec, kid: 'ec-1'}}), {ok: true, clientId: 'es256'});
 
@@ -64,14 +50,14 @@ test('issuer with only a private key: private_key_jwt is chosen, and the asserti
 });
 
 test('issuer with no credentials: none is chosen for a public client', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 
 	t.like(await callApi(api, {issuer: server.issuer, clientId: 'app'}), {ok: true, clientId: 'app'});
 	t.deepEqual(server.tokenRequests[0]!.form, {grant_type: 'client_credentials', client_id: 'app'});
 });
 
 test('issuer with a client certificate: tls_client_auth at the mtls_endpoint_aliases token endpoint (RFC 8705 §5)', async t => {
-	const {server, api} = await start(t, {mtls: true});
+	const {server, api} = await startWithApi(t, {mtls: true});
 	const pki = server.pki!;
 
 	t.like(await callApi(api, {
@@ -86,21 +72,21 @@ test('issuer with a client certificate: tls_client_auth at the mtls_endpoint_ali
 });
 
 test('an issuer with a path: the well-known segment is inserted before the path (RFC 8414 §3.1)', async t => {
-	const {server, api} = await start(t, {issuerPath: '/tenant-a'});
+	const {server, api} = await startWithApi(t, {issuerPath: '/tenant-a'});
 
 	t.like(await callApi(api, {issuer: server.issuer, clientId: 'basic', clientSecret: secrets.basic}), {ok: true});
 	t.deepEqual(server.metadataRequests, ['/.well-known/oauth-authorization-server/tenant-a']);
 });
 
 test('an issuer with a path and no RFC 8414 document: OpenID Connect discovery below the path is the fallback', async t => {
-	const {server, api} = await start(t, {issuerPath: '/tenant-a', pathInsertedMetadata: false});
+	const {server, api} = await startWithApi(t, {issuerPath: '/tenant-a', pathInsertedMetadata: false});
 
 	t.like(await callApi(api, {issuer: server.issuer, clientId: 'basic', clientSecret: secrets.basic}), {ok: true});
 	t.deepEqual(server.metadataRequests, ['/.well-known/oauth-authorization-server/tenant-a', '/tenant-a/.well-known/openid-configuration']);
 });
 
 test('a server that serves another issuer\'s metadata is not used, and nothing is sent to its token endpoint (RFC 8414 §3.3)', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const genuine = await got(`${server.issuer}/.well-known/oauth-authorization-server`).json<Record<string, unknown>>();
 	// It copies the real provider's metadata, but points the token endpoint at itself to collect client secrets.
 	const impostor = await metadataServer(t, self => ({body: {...genuine, token_endpoint: self.url('/token')}}));

@@ -6,36 +6,10 @@ import got from 'got';
 import {decodeJwt, SignJWT} from 'jose';
 import {startResourceServer, type ResourceServer} from '../demo/servers.js';
 import {createTokenSource, oauthHooks, TokenError, type OAuthConfig} from '../source/index.js';
-import {
-	accessTokenType,
-	apiResource,
-	jwtBearer,
-	otherApiResource,
-	passwordUser,
-	secrets,
-	serviceAccount,
-	startTestAuthorizationServer,
-	tokenExchange,
-	type TestAuthorizationServer,
-	type TestServerOptions,
-} from './helpers/authorization-server.js';
-
-type ApiBody = {ok: boolean; sub: string; clientId: string};
-
-async function start(t: ExecutionContext, options?: TestServerOptions, audience = apiResource): Promise<{server: TestAuthorizationServer; api: ResourceServer}> {
-	const server = await startTestAuthorizationServer(options);
-	t.teardown(async () => server.close());
-	const api = await startResourceServer({issuer: server.issuer, audience});
-	t.teardown(async () => api.close());
-	return {server, api};
-}
-
-async function callApi(api: ResourceServer, config: OAuthConfig): Promise<ApiBody> {
-	return got.extend({prefixUrl: api.url}, oauthHooks(config)).get('reports').json<ApiBody>();
-}
+import {accessTokenType, apiResource, jwtBearer, otherApiResource, passwordUser, secrets, serviceAccount, startTestAuthorizationServer, tokenExchange, type TestAuthorizationServer, type TestServerOptions, startWithApi, callApi, type ApiBody} from './helpers/authorization-server.js';
 
 test('refresh_token: a public client uses a user\'s refresh token, and keeps the rotated one for the next request', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 	const rotated: string[] = [];
 	const refreshToken = await server.issueRefreshToken('user-7');
 	const source = createTokenSource({
@@ -65,7 +39,7 @@ test('refresh_token: a public client uses a user\'s refresh token, and keeps the
 });
 
 test('refresh_token: a spent refresh token is refused by the provider, which is why rotation must be kept', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const refreshToken = await server.issueRefreshToken('user-8');
 	const config: OAuthConfig = {tokenEndpoint: server.tokenEndpoint, clientId: 'app', clientAuthentication: 'none', grant: 'refresh_token', refreshToken};
 	await createTokenSource(config).getToken();
@@ -76,7 +50,7 @@ test('refresh_token: a spent refresh token is refused by the provider, which is 
 });
 
 test('refresh_token: a refresh retried after a lost response uses the same refresh token, and the provider has spent it', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const refreshToken = await server.issueRefreshToken('user-9');
 	server.failNextTokenResponses(1);
 	const source = createTokenSource({
@@ -95,7 +69,7 @@ test('refresh_token: a refresh retried after a lost response uses the same refre
 });
 
 test('jwt-bearer: got-oauth signs the assertion with the service account\'s key, like a Google service account', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 
 	const body = await callApi(api, {
 		tokenEndpoint: server.tokenEndpoint,
@@ -116,7 +90,7 @@ test('jwt-bearer: got-oauth signs the assertion with the service account\'s key,
 });
 
 test('jwt-bearer: every attempt signs a new assertion, so a retry after a lost response is not a replay', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	server.failNextTokenResponses(1);
 
 	const token = await createTokenSource({
@@ -135,7 +109,7 @@ test('jwt-bearer: every attempt signs a new assertion, so a retry after a lost r
 });
 
 test('jwt-bearer: an assertion the caller signs, from a callback', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 	let calls = 0;
 
 	const body = await callApi(api, {
@@ -161,7 +135,7 @@ test('jwt-bearer: an assertion the caller signs, from a callback', async t => {
 });
 
 test('jwt-bearer: the provider refuses an assertion it has seen', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const assertion = await new SignJWT({sub: 'user-44'})
 		.setProtectedHeader({alg: 'ES256'})
 		.setIssuer(serviceAccount)
@@ -179,7 +153,7 @@ test('jwt-bearer: the provider refuses an assertion it has seen', async t => {
 });
 
 test('token-exchange: a user\'s token is exchanged for one to another API, on the user\'s behalf (RFC 8693)', async t => {
-	const {server, api} = await start(t, {}, otherApiResource);
+	const {server, api} = await startWithApi(t, {}, otherApiResource);
 	const userTokens = createTokenSource({
 		tokenEndpoint: server.tokenEndpoint,
 		clientId: 'app',
@@ -204,7 +178,7 @@ test('token-exchange: a user\'s token is exchanged for one to another API, on th
 });
 
 test('token-exchange: a subject token the provider did not issue is refused', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const error = await t.throwsAsync(createTokenSource({
 		tokenEndpoint: server.tokenEndpoint,
 		clientId: 'gateway',
@@ -216,7 +190,7 @@ test('token-exchange: a subject token the provider did not issue is refused', as
 });
 
 test('custom grant: a function sends a grant got-oauth has no name for, with the configured client authentication', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 
 	const body = await callApi(api, {
 		tokenEndpoint: server.tokenEndpoint,
@@ -233,7 +207,7 @@ test('custom grant: a function sends a grant got-oauth has no name for, with the
 });
 
 test('custom grant: the provider\'s error response is a TokenError', async t => {
-	const {server} = await start(t);
+	const {server} = await startWithApi(t);
 	const error = await t.throwsAsync(createTokenSource({
 		tokenEndpoint: server.tokenEndpoint,
 		clientId: 'legacy',
@@ -245,7 +219,7 @@ test('custom grant: the provider\'s error response is a TokenError', async t => 
 });
 
 test('extraParams reach the token endpoint as form parameters', async t => {
-	const {server, api} = await start(t);
+	const {server, api} = await startWithApi(t);
 
 	await callApi(api, {
 		tokenEndpoint: server.tokenEndpoint,

@@ -7,7 +7,10 @@ import {createServer as createHttpsServer, type Server as HttpsServer} from 'nod
 import type {TLSSocket} from 'node:tls';
 import {createLocalJWKSet, exportJWK, jwtVerify, type JWK} from 'jose';
 import Provider, {errors, type ClientAuthMethod, type ClientMetadata, type KoaContextWithOIDC, type SigningAlgorithm} from 'oidc-provider';
-import {close, listen, mapAdapter} from '../../demo/servers.js';
+import type {ExecutionContext} from 'ava';
+import got from 'got';
+import {close, listen, mapAdapter, startResourceServer, type ResourceServer} from '../../demo/servers.js';
+import {oauthHooks, type OAuthConfig} from '../../source/index.js';
 import {clientSubject, testPki, type TestPki} from './certificates.js';
 
 export const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -410,4 +413,20 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 			await Promise.all([close(server), mtlsServer === undefined ? undefined : close(mtlsServer)]);
 		},
 	};
+}
+
+export type ApiBody = {ok: boolean; sub: string; clientId: string};
+
+/** The test authorization server and an API that trusts it, both closed when the test ends. */
+export async function startWithApi(t: ExecutionContext, options?: TestServerOptions, audience = apiResource): Promise<{server: TestAuthorizationServer; api: ResourceServer}> {
+	const server = await startTestAuthorizationServer(options);
+	t.teardown(async () => server.close());
+	const api = await startResourceServer({issuer: server.issuer, audience});
+	t.teardown(async () => api.close());
+	return {server, api};
+}
+
+/** One API call through the hooks, as a user makes it. */
+export async function callApi(api: ResourceServer, config: OAuthConfig): Promise<ApiBody> {
+	return got.extend({prefixUrl: api.url}, oauthHooks(config)).get('reports').json<ApiBody>();
 }
