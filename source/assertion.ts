@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto';
 import {importJWK, SignJWT, type CryptoKey, type JWTPayload} from 'jose';
-import type {NormalizedSigningKey} from './options.js';
+import type {NormalizedSigningKey} from './signing-key.js';
 
 /** Seconds an assertion we sign stays valid: long enough for one request, short enough that a leaked one is soon useless. */
 export const assertionLifetime = 60;

@@ -84,3 +84,14 @@ function describeThrown(value: unknown): string {
 		return `a thrown ${typeof value}`;
 	}
 }
+
+/**
+The configuration is wrong: thrown by `oauthHooks()` and `createTokenSource()` before any request. The message names the option and never shows its value.
+*/
+export class ConfigurationError extends TypeError {
+	override name = 'ConfigurationError';
+
+	constructor(option: string, problem: string) {
+		super(`got-oauth: \`${option}\` ${problem}`);
+	}
+}

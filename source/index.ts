@@ -1,9 +1,8 @@
 export {oauthHooks, type OAuthHooks, type HooksOptions} from './hooks.js';
 export {createTokenSource, type ConfiguredTokenSource} from './create-token-source.js';
 export {TokenSource, type TokenSourceOptions, type GetTokenOptions} from './token-source.js';
-export {TokenError, type TokenErrorDetails} from './errors.js';
+export {TokenError, ConfigurationError, type TokenErrorDetails} from './errors.js';
 export {
-	ConfigurationError,
 	type OAuthConfig,
 	type ClientAuthentication,
 	type GrantType,

@@ -1,6 +1,9 @@
-import {createHash, createPrivateKey, KeyObject, X509Certificate} from 'node:crypto';
+import type {KeyObject} from 'node:crypto';
 import type {OptionsInit} from 'got';
 import type {JWK} from 'jose';
+import {ConfigurationError} from './errors.js';
+import {normalizeSigningKey, type NormalizedSigningKey} from './signing-key.js';
+import {describe, isNonEmptyString, isPlainObject, optionalString} from './validation.js';
 
 export type ClientAuthentication =
 	| 'client_secret_basic'
@@ -117,13 +120,6 @@ export type OAuthConfig = CacheOptions & {
 	tokenRequest?: TokenRequestOptions;
 };
 
-export type NormalizedSigningKey = {
-	readonly key: KeyObject;
-	readonly alg: string;
-	/** Protected header parameters besides `alg`: `kid`, `x5t`, `x5t#S256`. */
-	readonly header: Readonly<Record<string, string>>;
-};
-
 export type NormalizedGrant =
 	| {readonly type: 'client_credentials'}
 	| {readonly type: 'refresh_token'; readonly refreshToken: string; readonly onRefreshToken: ((refreshToken: string) => void | Promise<void>) | undefined}
@@ -207,18 +203,6 @@ const grantOptions: Array<[keyof OAuthConfig, string]> = [
 	['requestedTokenType', tokenExchangeGrant],
 ];
 
-export class ConfigurationError extends TypeError {
-	override name = 'ConfigurationError';
-
-	constructor(option: string, problem: string) {
-		super(`got-oauth: \`${option}\` ${problem}`);
-	}
-}
-
-const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function toUrl(option: string, value: unknown): URL {
 	if (value instanceof URL) {
 		return new URL(value.href);
@@ -235,14 +219,6 @@ function toUrl(option: string, value: unknown): URL {
 	}
 }
 
-function describe(value: unknown): string {
-	if (value === null) {
-		return 'null';
-	}
-
-	return Array.isArray(value) ? 'an array' : typeof value;
-}
-
 function stringList(option: string, value: unknown): string[] {
 	const list: unknown = typeof value === 'string' ? [value] : (value ?? []);
 	if (!Array.isArray(list) || list.some(item => !isNonEmptyString(item))) {
@@ -250,14 +226,6 @@ function stringList(option: string, value: unknown): string[] {
 	}
 
 	return list.map(String);
-}
-
-function optionalString(option: string, value: unknown): string | undefined {
-	if (value !== undefined && !isNonEmptyString(value)) {
-		throw new ConfigurationError(option, `must be a non-empty string, got ${describe(value)}`);
-	}
-
-	return value;
 }
 
 export function seconds(option: string, value: unknown, fallback: number): number {
@@ -324,99 +292,6 @@ function normalizeIssuer(value: unknown, isInsecureAllowed: boolean): string {
 	}
 
 	return value;
-}
-
-const curveNames: Record<string, string> = {prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521'};
-const curveAlgorithms: Record<string, string> = {prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512'};
-
-/** The JWS algorithms each key can sign with, the first being the default (RFC 7518 §3.1, RFC 8037 §3.1). */
-function algorithmsFor(key: KeyObject): string[] {
-	const {asymmetricKeyType: type, asymmetricKeyDetails: details} = key;
-	if (type === 'rsa') {
-		return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
-	}
-
-	if (type === 'ed25519') {
-		return ['EdDSA', 'Ed25519'];
-	}
-
-	const alg = type === 'ec' ? curveAlgorithms[details?.namedCurve ?? ''] : undefined;
-	return alg === undefined ? [] : [alg];
-}
-
-const keyTypeNames: Record<string, string> = {rsa: 'an RSA', 'rsa-pss': 'an RSA-PSS', ec: 'an EC', ed25519: 'an Ed25519', ed448: 'an Ed448', x25519: 'an X25519', x448: 'an X448', dsa: 'a DSA', dh: 'a DH'};
-
-/** "an RSA key", "an EC P-256 key": for messages. */
-function describeKey(key: KeyObject): string {
-	const type = key.asymmetricKeyType!;
-	const curve = key.asymmetricKeyDetails?.namedCurve;
-	return `${keyTypeNames[type] ?? `a ${type}`}${curve === undefined ? '' : ` ${curveNames[curve] ?? curve}`} key`;
-}
-
-function toPrivateKey(option: string, input: unknown): KeyObject {
-	if (input instanceof KeyObject) {
-		if (input.type !== 'private') {
-			throw new ConfigurationError(option, `must be a private key, got a ${input.type} KeyObject`);
-		}
-
-		return input;
-	}
-
-	if (typeof input !== 'string' && !isPlainObject(input)) {
-		throw new ConfigurationError(option, `must be a KeyObject, a PEM string or a JWK, got ${describe(input)}`);
-	}
-
-	try {
-		return createPrivateKey(typeof input === 'string' ? input : {key: input, format: 'jwk'});
-	} catch {
-		// The parser's message may quote the input; never show key material.
-		throw new ConfigurationError(option, typeof input === 'string'
-			? 'is not an unencrypted private key in PEM (PKCS#8, PKCS#1 or SEC1); decrypt it with crypto.createPrivateKey() and pass the KeyObject'
-			: 'is not a private JWK');
-	}
-}
-
-export function normalizeSigningKey(option: string, value: unknown): NormalizedSigningKey {
-	// `{key, alg, kid}`, or a bare key; a JWK may carry its own alg and kid.
-	const wrapper = isPlainObject(value) && 'key' in value && !('kty' in value) ? value : undefined;
-	const input = wrapper === undefined ? value : wrapper.key;
-	const jwk = isPlainObject(input) ? input : undefined;
-	const alg = optionalString(`${option}.alg`, wrapper?.alg) ?? optionalString(`${option}.alg`, jwk?.alg);
-	const kid = optionalString(`${option}.kid`, wrapper?.kid) ?? optionalString(`${option}.kid`, jwk?.kid);
-	const key = toPrivateKey(option, input);
-	const algorithms = algorithmsFor(key);
-	if (algorithms.length === 0) {
-		throw new ConfigurationError(option, `is ${describeKey(key)}; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key`);
-	}
-
-	if (alg !== undefined && !algorithms.includes(alg)) {
-		throw new ConfigurationError(`${option}.alg`, `is ${alg}, which ${describeKey(key)} cannot sign; it signs ${algorithms.join(', ')}`);
-	}
-
-	// RFC 7518 §3.3.
-	if (key.asymmetricKeyType === 'rsa' && key.asymmetricKeyDetails!.modulusLength! < 2048) {
-		throw new ConfigurationError(option, 'is an RSA key shorter than 2048 bits (RFC 7518 §3.3)');
-	}
-
-	const header: Record<string, string> = kid === undefined ? {} : {kid};
-	const certificate = optionalString(`${option}.certificate`, wrapper?.certificate);
-	if (certificate !== undefined) {
-		let x509: X509Certificate;
-		try {
-			x509 = new X509Certificate(certificate);
-		} catch {
-			throw new ConfigurationError(`${option}.certificate`, 'is not an X.509 certificate in PEM');
-		}
-
-		if (!x509.checkPrivateKey(key)) {
-			throw new ConfigurationError(`${option}.certificate`, `is not the certificate of \`${option}.key\``);
-		}
-
-		header.x5t = createHash('sha1').update(x509.raw).digest('base64url');
-		header['x5t#S256'] = createHash('sha256').update(x509.raw).digest('base64url');
-	}
-
-	return {key, alg: alg ?? algorithms[0]!, header};
 }
 
 function normalizeTokenValue(option: string, value: unknown): TokenValue {
