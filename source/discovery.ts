@@ -3,7 +3,8 @@ import type {TokenEndpointTarget} from './client-authentication.js';
 import {TokenError} from './errors.js';
 import {authorizationServerClient, cappedRequest} from './http.js';
 import {insecureProblem, type ClientAuthentication, type NormalizedConfig} from './options.js';
-import {isObject, parseJsonObject} from './token-response.js';
+import {parseJsonObject} from './token-response.js';
+import {isPlainObject} from './validation.js';
 
 /** The members of RFC 8414 §2 (and RFC 8705 §5) that a token request needs. */
 export type AuthorizationServerMetadata = {
@@ -70,7 +71,7 @@ export function readMetadata(json: Record<string, unknown>, source: URL, issuer:
 	}
 
 	const aliases = json.mtls_endpoint_aliases;
-	const alias = isObject(aliases) && aliases.token_endpoint !== undefined
+	const alias = isPlainObject(aliases) && aliases.token_endpoint !== undefined
 		? endpoint(aliases.token_endpoint, 'mtls_endpoint_aliases.token_endpoint', source, isInsecureAllowed)
 		: undefined;
 

@@ -1,11 +1,10 @@
 import type {BeforeRequestHook, Got} from 'got';
 import {clientAuthenticator, type Authenticate, type TokenEndpointTarget} from './client-authentication.js';
 import {createDiscovery, type ResolvedEndpoint} from './discovery.js';
-import {errorResponse, parseJsonObject, parseTokenObject, parseTokenResponse, type TokenSet} from './token-response.js';
+import {parseTokenObject, parseTokenResponse, successfulResponse, type TokenSet} from './token-response.js';
 import {commonParameters, createGrant, formParameters, type Parameters} from './grants.js';
 import {authorizationServerClient, cappedRequest} from './http.js';
 import type {ClientAuthentication, NormalizedConfig, TokenEndpointResponse} from './options.js';
-import {TokenError} from './errors.js';
 
 /** Builds one attempt's body and headers; carried in the request's context so got's retries rebuild it. */
 type BuildAttempt = () => Promise<{body: string; headers: Record<string, string>}>;
@@ -67,16 +66,7 @@ export function createTokenRequest(config: NormalizedConfig): () => Promise<Toke
 				const own = formParameters(given);
 				const common = commonParameters(config, new Set(own.map(([name]) => name)));
 				const response = await send(endpoint, async () => [...own, ...common]);
-				const json = parseJsonObject(response.body);
-				if (response.statusCode < 200 || response.statusCode > 299 || json?.error !== undefined) {
-					throw errorResponse(json, response.statusCode);
-				}
-
-				if (json === undefined) {
-					throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode: response.statusCode});
-				}
-
-				return json;
+				return successfulResponse(response.statusCode, response.body);
 			};
 
 			return parseTokenObject(await grant.request({requestToken}));

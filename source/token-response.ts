@@ -1,4 +1,5 @@
 import {TokenError} from './errors.js';
+import {isPlainObject} from './validation.js';
 
 export type TokenSet = {
 	accessToken: string;
@@ -14,14 +15,12 @@ export type TokenSet = {
 
 type JsonObject = Record<string, unknown>;
 
-export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const optionalString = (value: unknown): string | undefined => typeof value === 'string' ? value : undefined;
 
 export function parseJsonObject(body: string): JsonObject | undefined {
 	try {
 		const value: unknown = JSON.parse(body);
-		return isObject(value) ? value : undefined;
+		return isPlainObject(value) ? value : undefined;
 	} catch {
 		return undefined;
 	}
@@ -56,22 +55,33 @@ function parseExpiresIn(value: unknown, statusCode: number | undefined): number 
 }
 
 /**
-Read a token endpoint response per RFC 6749 §5.1 (success) and §5.2 (error). The body is never copied into an error: it may hold a token.
+The JSON object of a successful token endpoint response, or the RFC 6749 §5.2 error it is: a non-2xx status, a body that is not a JSON object, or a 200 with `error` (some servers send one). The body is never copied into an error: it may hold a token.
 */
-export function parseTokenResponse(statusCode: number, body: string): TokenSet {
+export function successfulResponse(statusCode: number, body: string): JsonObject {
 	const json = parseJsonObject(body);
-	if (statusCode < 200 || statusCode > 299) {
+	if (statusCode < 200 || statusCode > 299 || json?.error !== undefined) {
 		throw errorResponse(json, statusCode);
 	}
 
-	return parseTokenObject(json, statusCode);
+	if (json === undefined) {
+		throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode});
+	}
+
+	return json;
+}
+
+/**
+Read a token endpoint response per RFC 6749 §5.1 (success) and §5.2 (error).
+*/
+export function parseTokenResponse(statusCode: number, body: string): TokenSet {
+	return parseTokenObject(successfulResponse(statusCode, body), statusCode);
 }
 
 /**
 Validate a successful token response already parsed from JSON (RFC 6749 §5.1). Other members, such as RFC 8693's `issued_token_type`, are allowed and ignored. `statusCode` is absent for a response from a custom grant function.
 */
 export function parseTokenObject(json: unknown, statusCode?: number): TokenSet {
-	if (!isObject(json)) {
+	if (!isPlainObject(json)) {
 		throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode});
 	}
 
