@@ -20,7 +20,7 @@ const xoConfig = [
 		},
 	},
 	{
-		files: ['test/**', 'demo/**', 'bench/**'],
+		files: ['test/**', 'demo/**', 'bench/**', 'fixtures/**'],
 		rules: {
 			'node-test/no-import-test-files': 'off',
 			'@typescript-eslint/no-floating-promises': 'off',

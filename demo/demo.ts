@@ -5,7 +5,7 @@ import process from 'node:process';
 import {setTimeout as delay} from 'node:timers/promises';
 import got from 'got';
 import {oauthHooks} from '../source/index.js';
-import {startAuthorizationServer, startResourceServer} from './servers.js';
+import {startAuthorizationServer, startResourceServer} from '../fixtures/servers.js';
 
 const accessTokenTtl = 2;
 

@@ -1,5 +1,3 @@
-import type {RetryObject} from 'got';
-
 export type Random = () => number;
 
 /**
@@ -7,19 +5,6 @@ Exponential backoff with full jitter: a uniformly random wait up to `base * 2^at
 */
 export function fullJitter(attempt: number, base: number, cap: number, random: Random = Math.random): number {
 	return random() * Math.min(cap, base * (2 ** attempt));
-}
-
-/** First wait between token request retries, in milliseconds. */
-export const tokenRetryBase = 250;
-
-/**
-got's `retry.calculateDelay` for the token request. got has already applied its rules (limit, methods, status codes, error codes) and any `Retry-After` (seconds or HTTP-date) in `computedValue`: 0 means no retry.
-*/
-export function tokenRetryDelay({attemptCount, retryAfter, computedValue, retryOptions}: RetryObject): number {
-	// got treats 0 as "do not retry", so the smallest jittered wait is 1 ms.
-	return computedValue === 0 || retryAfter !== undefined
-		? computedValue
-		: Math.max(1, fullJitter(attemptCount - 1, tokenRetryBase, retryOptions.backoffLimit));
 }
 
 /**

@@ -1,19 +1,14 @@
-export {oauthHooks, type OAuthHooks, type HooksOptions} from './hooks.js';
-export {createTokenSource, type ConfiguredTokenSource} from './create-token-source.js';
-export {TokenSource, type TokenSourceOptions, type GetTokenOptions} from './token-source.js';
+export {oauthHooks, type OAuthHooks, type HooksOptions} from './got/hooks.js';
+export {createTokenSource, type ConfiguredTokenSource} from './token-source/create-token-source.js';
+export {TokenSource, type TokenSourceOptions, type GetTokenOptions} from './token-source/token-source.js';
+export type {TokenSet} from './token-source/token-source.js';
+export type {CacheOptions, Clock} from './token-source/cache-options.js';
 export {TokenError, ConfigurationError, type TokenErrorDetails} from './errors.js';
-export {
-	type OAuthConfig,
-	type ClientAuthentication,
-	type GrantType,
-	type CustomGrant,
-	type CustomGrantContext,
-	type TokenEndpointResponse,
-	type FormParameters,
-	type TokenValue,
-	type SigningKey,
-	type PrivateKeyInput,
-	type TokenRequestOptions,
-	type Clock,
-} from './options.js';
-export type {TokenSet} from './token-response.js';
+export type {OAuthConfig} from './configuration/normalize.js';
+export type {ClientAuthentication} from './client-authentication/registry.js';
+export type {GrantType} from './grants/registry.js';
+export type {CustomGrant, CustomGrantContext, TokenEndpointResponse} from './grants/custom.js';
+export type {TokenValue} from './grants/grant.js';
+export type {FormParameters} from './token-endpoint/fetch-token.js';
+export type {TokenRequestOptions} from './token-endpoint/options.js';
+export type {SigningKey, PrivateKeyInput} from './signing/signing-key.js';

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type {RetryObject, RetryOptions} from 'got';
-import {coolDownAfter, fullJitter, tokenRetryDelay, tokenRetryBase} from '../source/backoff.js';
+import {coolDownAfter, fullJitter} from '../source/backoff.js';
+import {tokenRetryDelay, tokenRetryBase} from '../source/token-endpoint/client.js';
 
 test('full jitter spreads over [0, base * 2^attempt), capped', t => {
 	t.is(fullJitter(0, 100, 10_000, () => 0), 0);

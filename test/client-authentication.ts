@@ -8,7 +8,7 @@ import type {TLSSocket} from 'node:tls';
 import test, {type ExecutionContext} from 'ava';
 import got from 'got';
 import {decodeJwt, decodeProtectedHeader, exportJWK} from 'jose';
-import {close, startResourceServer, type ResourceServer} from '../demo/servers.js';
+import {close, startResourceServer, type ResourceServer} from '../fixtures/servers.js';
 import {createTokenSource, oauthHooks, TokenError, type OAuthConfig, type SigningKey} from '../source/index.js';
 import {apiResource, secrets, startTestAuthorizationServer, testKeys, type TestAuthorizationServer, type TestServerOptions, startWithApi, callApi, type ApiBody} from './helpers/authorization-server.js';
 import {thumbprint} from './helpers/certificates.js';

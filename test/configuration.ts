@@ -40,6 +40,8 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	['allowInsecureRequests as a string', {allowInsecureRequests: 'yes' as never}, '`allowInsecureRequests` must be a boolean, got string'],
 
 	// Client authentication and its credentials.
+	['no clientId', {clientId: undefined as never}, '`clientId` must be a non-empty string, got undefined'],
+	['a clientId that is a number', {clientId: 42 as never}, '`clientId` must be a non-empty string, got number'],
 	[
 		'an unknown clientAuthentication',
 		{clientAuthentication: 'client_secret_jws' as never},
@@ -76,6 +78,11 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 		'`privateKey` is not an unencrypted private key in PEM (PKCS#8, PKCS#1 or SEC1); decrypt it with crypto.createPrivateKey() and pass the KeyObject',
 	],
 	['a public JWK', {privateKey: ecPublicJwk}, '`privateKey` is not a private JWK'],
+	[
+		'a PEM whose line breaks arrived as backslash-n, as from an environment variable',
+		{privateKey: ecPem.replaceAll('\n', String.raw`\n`)},
+		'`privateKey`' + String.raw` is a PEM whose line breaks are the two characters "\n", as an environment variable often delivers it; replace them with real line breaks, e.g. value.replaceAll('\\n', '\n')`,
+	],
 	['a number for a key', {privateKey: 42 as never}, '`privateKey` must be a KeyObject, a PEM string or a JWK, got number'],
 	['an RSA key under 2048 bits', {privateKey: shortRsa}, '`privateKey` is an RSA key shorter than 2048 bits (RFC 7518 §3.3)'],
 	['a secp256k1 key', {privateKey: secp256k1}, '`privateKey` is an EC secp256k1 key; use an RSA, EC (P-256, P-384, P-521) or Ed25519 key'],
@@ -115,6 +122,31 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	['extraParams that set scope', {extraParams: {scope: 'read'}}, '`extraParams.scope` is set by got-oauth: use `scope`'],
 	['extraParams with a number', {extraParams: {tenant: 7 as never}}, '`extraParams.tenant` must be a string or an array of strings, got number'],
 	['extraParams as an array', {extraParams: [['tenant', 'a']] as never}, '`extraParams` must be an object of form parameters, got an array'],
+
+	// Options that do not exist, or that would be silently ignored.
+	['a misspelt option', {clientSecert: 'x'}, '`clientSecert` is not an option; did you mean `clientSecret`?'],
+	['a misspelt option in another case', {tokenendpoint: 'https://auth.example/token'}, '`tokenendpoint` is not an option; did you mean `tokenEndpoint`?'],
+	['an option that is nothing like one', {retries: 3}, '`retries` is not an option'],
+	[
+		'clientSecretBasicEncoding with another method',
+		{clientAuthentication: 'client_secret_post', clientSecretBasicEncoding: 'plain'},
+		'`clientSecretBasicEncoding` is only used with client_secret_basic, not client_secret_post',
+	],
+	['an unknown clientSecretBasicEncoding', {clientSecretBasicEncoding: 'base64' as never}, '`clientSecretBasicEncoding` must be \'form-urlencoded\' or \'plain\''],
+
+	// Token request options: only those that cannot send the credentials elsewhere.
+	...['followRedirect', 'hooks', 'prefixUrl', 'responseType', 'method', 'url'].map((name): [string, Partial<OAuthConfig> & Record<string, unknown>, string] => [
+		`tokenRequest.${name}`,
+		{tokenRequest: {[name]: true}},
+		`\`tokenRequest.${name}\` is not accepted: token requests take only timeout, retry, https, agent, headers, dnsLookup, localAddress; got-oauth alone decides where the client's credentials go`,
+	]),
+	['tokenRequest that is not an object', {tokenRequest: 'fast' as never}, '`tokenRequest` must be an object of got options, got string'],
+
+	// Configuration that could never work.
+	['a clock that is not a function', {clock: 'x' as never}, '`clock` must be a function, got string'],
+	['a token endpoint with a fragment', {tokenEndpoint: 'https://auth.example/token#x'}, '`tokenEndpoint` must have no fragment (RFC 6749 §3.2)'],
+	['an origin without a scheme', {origins: ['localhost:3000']}, '`origins` must hold http: or https: origins such as https://api.example.com, got one with the scheme localhost:'],
+	['an origin that is not http', {origins: ['ftp://files.example']}, '`origins` must hold http: or https: origins such as https://api.example.com, got one with the scheme ftp:'],
 ];
 
 for (const [name, change, message] of bad) {
@@ -147,6 +179,15 @@ for (const [name, change] of good) {
 		t.notThrows(() => oauthHooks({...base, ...change}));
 	});
 }
+
+test('a configuration that is not an object is a ConfigurationError too', t => {
+	for (const value of [undefined, null, 'https://auth.example/token', 42]) {
+		for (const make of [oauthHooks, createTokenSource]) {
+			const error = t.throws(() => make(value as never), {instanceOf: ConfigurationError});
+			t.regex(error.message, /^got-oauth: `config` must be a configuration object or a TokenSource, got /v);
+		}
+	}
+});
 
 test('the configuration is read once, at createTokenSource() time, before any request', t => {
 	t.throws(() => createTokenSource({...base, grant: 'refresh_token'}), {instanceOf: ConfigurationError});

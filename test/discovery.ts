@@ -5,7 +5,7 @@ Discovery (RFC 8414) against oidc-provider's real metadata, against servers whos
 import test, {type ExecutionContext} from 'ava';
 import got from 'got';
 import {decodeJwt} from 'jose';
-import {startResourceServer, type ResourceServer} from '../demo/servers.js';
+import {startResourceServer, type ResourceServer} from '../fixtures/servers.js';
 import {createTokenSource, oauthHooks, TokenError, type OAuthConfig} from '../source/index.js';
 import {apiResource, secrets, startTestAuthorizationServer, testKeys, type TestAuthorizationServer, type TestServerOptions, startWithApi, callApi, type ApiBody} from './helpers/authorization-server.js';
 import {startApiServer, tokenReply, type Answer, type LocalServer, type RecordedRequest} from './helpers/local-servers.js';

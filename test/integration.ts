@@ -13,7 +13,7 @@ import {
 	type AuthorizationServerOptions,
 	type ClientCredentials,
 	type ResourceServer,
-} from '../demo/servers.js';
+} from '../fixtures/servers.js';
 import {TokenError, createTokenSource, oauthHooks, type OAuthConfig, type TokenSource} from '../source/index.js';
 
 type Servers = {

@@ -307,7 +307,8 @@ async function exerciseSource(scheduler: fc.Scheduler, options: CacheOptionsMode
 	const usableUntil = (token: string): number => {
 		const {requestedAt, expiresIn} = fetched.get(token)!;
 		const lifetime = expiresIn ?? options.defaultLifetime ?? 300;
-		return requestedAt + ((lifetime - Math.min(options.expiryMargin ?? 60, lifetime / 2)) * 1000);
+		// The readme's rule: the margin takes at most half the lifetime, and a token is used for at least 1 s.
+		return requestedAt + (Math.max(1, lifetime - Math.min(options.expiryMargin ?? 60, lifetime / 2)) * 1000);
 	};
 
 	// eslint-disable-next-line @typescript-eslint/promise-function-async -- some plans throw before returning a promise, as a careless fetchToken can

@@ -225,3 +225,79 @@ test('a configuration error never shows the secret', t => {
 	const error = t.throws(() => createTokenSource({...base, clientSecret: 'TOP-SECRET', tokenEndpoint: 'not a url'}));
 	t.false(error.message.includes('TOP-SECRET'));
 });
+
+// A rotating refresh token is spent the moment the server answers: sending it again after a lost answer replays it.
+const refreshGrant: OAuthConfig = {...base, grant: 'refresh_token', refreshToken: 'rt-1'};
+
+for (const [what, status, headers] of [['a 500', 500, {}], ['a 502', 502, {}], ['a 504', 504, {}], ['a 503 without Retry-After', 503, {}], ['a 429 without Retry-After', 429, {}]] as const) {
+	test.serial(`refresh_token: ${what} is not retried: the server may have spent the refresh token`, async t => {
+		const {seen} = tokenEndpointReplies([status, {error: 'temporarily_unavailable'}, headers], [200, ok]);
+		const error = await t.throwsAsync(createTokenSource(refreshGrant).getToken(), {instanceOf: TokenError});
+		t.is(error.statusCode, status);
+		t.is(seen.length, 1);
+	});
+}
+
+for (const status of [429, 503]) {
+	test.serial(`refresh_token: a ${status} with Retry-After is retried: the server says it did not process the request`, async t => {
+		const {seen} = tokenEndpointReplies([status, {error: 'temporarily_unavailable'}, {'retry-after': '0'}], [200, ok]);
+		t.is(await createTokenSource(refreshGrant).getToken(), 'at-1');
+		t.deepEqual(seen.map(({body}) => body.get('refresh_token')), ['rt-1', 'rt-1']);
+	});
+}
+
+test.serial('refresh_token: a caller\'s own retry.calculateDelay cannot make a lost answer retried', async t => {
+	const {seen} = tokenEndpointReplies([500, {error: 'server_error'}], [200, ok]);
+	const source = createTokenSource({...refreshGrant, tokenRequest: {retry: {calculateDelay: () => 1}}});
+	await t.throwsAsync(source.getToken(), {instanceOf: TokenError});
+	t.is(seen.length, 1);
+});
+
+test.serial('a custom grant\'s own parameter is sent once, even when extraParams names it too', async t => {
+	const {seen} = tokenEndpointReplies([200, ok]);
+	await createTokenSource({
+		...base,
+		extraParams: {tenant: 'acme', region: 'eu'},
+		grant: async ({requestToken}) => requestToken({grant_type: 'password', username: 'alice', tenant: 'mine'}),
+	}).getToken();
+	const [{body}] = seen as [Seen];
+	t.deepEqual(body.getAll('tenant'), ['mine']);
+	t.deepEqual(body.getAll('region'), ['eu']);
+	t.is(body.toString(), 'grant_type=password&username=alice&tenant=mine&region=eu');
+});
+
+test.serial('clientSecretBasicEncoding: \'plain\' sends id and secret as they are, for servers that do not decode them', async t => {
+	const {seen} = tokenEndpointReplies([200, ok], [200, ok]);
+	const credentials = {clientId: 'app+1', clientSecret: 'a+b/c=='};
+	await createTokenSource({...base, ...credentials, clientSecretBasicEncoding: 'plain'}).getToken();
+	await createTokenSource({...base, ...credentials}).getToken();
+	const [plain, encoded] = seen.map(({headers}) => Buffer.from(headers.get('authorization')!.slice('Basic '.length), 'base64').toString());
+	t.is(plain, 'app+1:a+b/c==');
+	t.is(encoded, 'app%2B1:a%2Bb%2Fc%3D%3D');
+});
+
+test.serial('a key import that failed once is tried again on the next token request, not kept', async t => {
+	const {generateKeyPairSync} = await import('node:crypto');
+	const {subtle} = crypto;
+	const importKey = subtle.importKey.bind(subtle);
+	let failures = 1;
+	const patched = async (...arguments_: Parameters<SubtleCrypto['importKey']>) => {
+		if (failures-- > 0) {
+			throw new Error('simulated import failure');
+		}
+
+		return importKey(...arguments_);
+	};
+
+	subtle.importKey = patched as SubtleCrypto['importKey'];
+	t.teardown(() => {
+		subtle.importKey = importKey;
+	});
+	const {seen} = tokenEndpointReplies([200, ok]);
+	const source = createTokenSource({...base, clientSecret: undefined, privateKey: generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey, coolDown: 0});
+
+	await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /simulated import failure/v});
+	t.is(await source.getToken(), 'at-1');
+	t.is(seen.length, 1);
+	t.truthy(seen[0]!.body.get('client_assertion'));
+});

@@ -388,19 +388,19 @@ test('inside the refresh-ahead window, the current token is used at once while o
 	await source.getToken();
 	// Usable until 3540 s (60 s margin); refresh-ahead starts 300 s before that.
 	clock.advance((3240 * 1000) - 1);
-	t.is(source.usableToken(), 'token-1');
+	t.is(source.getTokenSync(), 'token-1');
 	t.is(fetchToken.calls, 1);
 
 	clock.advance(1);
-	t.is(source.usableToken(), 'token-1');
+	t.is(source.getTokenSync(), 'token-1');
 	t.is(await source.getToken(), 'token-1');
-	t.is(source.usableToken(), 'token-1');
+	t.is(source.getTokenSync(), 'token-1');
 	await settle();
 	t.is(fetchToken.calls, 2);
 
 	answer.resolve(token(2, 3600));
 	await settle();
-	t.is(source.usableToken(), 'token-2');
+	t.is(source.getTokenSync(), 'token-2');
 	t.is(fetchToken.calls, 2);
 });
 
@@ -458,10 +458,10 @@ test('a short token gets a refresh-ahead window of half its usable life', async 
 	await source.getToken();
 	// 2 s token: 1 s margin, usable 1 s, background refresh from 0.5 s.
 	clock.advance(499);
-	t.is(source.usableToken(), 'token-1');
+	t.is(source.getTokenSync(), 'token-1');
 	t.is(fetchToken.calls, 1);
 	clock.advance(1);
-	t.is(source.usableToken(), 'token-1');
+	t.is(source.getTokenSync(), 'token-1');
 	await settle();
 	t.is(fetchToken.calls, 2);
 });
@@ -473,9 +473,50 @@ test('refreshAhead 0 turns the background refresh off', async t => {
 
 	await source.getToken();
 	clock.advance((3540 * 1000) - 1);
-	t.is(source.usableToken(), 'token-1');
+	t.is(source.getTokenSync(), 'token-1');
 	t.is(fetchToken.calls, 1);
 	clock.advance(1);
-	t.is(source.usableToken(), undefined);
+	t.is(source.getTokenSync(), undefined);
 	t.is(await source.getToken(), 'token-2');
+});
+
+/** Waves of concurrent callers every 10 ms for 10 s of the fake clock; resolves with the number of waves. */
+async function waves(source: TokenSource, clock: ReturnType<typeof fakeClock>): Promise<number> {
+	let count = 0;
+	for (let elapsed = 0; elapsed < 10_000; elapsed += 10) {
+		await Promise.all(Array.from({length: 20}, async () => source.getToken()));
+		await settle();
+		clock.advance(10);
+		count++;
+	}
+
+	return count;
+}
+
+test('a token that arrives with no lifetime left (expires_in 0) is still used for 1 s: a token request a second, not one per wave of callers', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 0));
+	const source = new TokenSource({fetchToken, clock, refreshAhead: 0});
+
+	t.is(await waves(source, clock), 1000);
+	// One per second of the 10: the floor, not a request per wave.
+	t.true(fetchToken.calls >= 10 && fetchToken.calls <= 11, `${fetchToken.calls} token requests`);
+});
+
+test('with refresh-ahead, a token with no lifetime left costs at most two token requests a second: the background refresh starts half-way', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => token(call, 0));
+	const source = new TokenSource({fetchToken, clock});
+
+	await waves(source, clock);
+	t.true(fetchToken.calls >= 10 && fetchToken.calls <= 21, `${fetchToken.calls} token requests`);
+});
+
+test('a JWT whose exp looks past under clock skew is still used for 1 s', async t => {
+	const clock = fakeClock();
+	const fetchToken = counting(call => ({accessToken: unsignedJwt({sub: `call-${call}`, exp: Math.floor(Date.now() / 1000) - 30}), tokenType: 'Bearer'}));
+	const source = new TokenSource({fetchToken, clock, refreshAhead: 0});
+
+	await waves(source, clock);
+	t.true(fetchToken.calls >= 10 && fetchToken.calls <= 11, `${fetchToken.calls} token requests`);
 });

@@ -9,7 +9,7 @@ import {createLocalJWKSet, exportJWK, jwtVerify, type JWK} from 'jose';
 import Provider, {errors, type ClientAuthMethod, type ClientMetadata, type KoaContextWithOIDC, type SigningAlgorithm} from 'oidc-provider';
 import type {ExecutionContext} from 'ava';
 import got from 'got';
-import {close, listen, mapAdapter, startResourceServer, type ResourceServer} from '../../demo/servers.js';
+import {close, listen, mapAdapter, startResourceServer, type ResourceServer} from '../../fixtures/servers.js';
 import {oauthHooks, type OAuthConfig} from '../../source/index.js';
 import {clientSubject, testPki, type TestPki} from './certificates.js';
 
@@ -95,6 +95,10 @@ export type TestAuthorizationServer = {
 	readonly metadataRequests: string[];
 	/** The provider handles the next `count` token requests (and so spends their assertions and refresh tokens), but the client gets a 503 instead. */
 	failNextTokenResponses(count: number): void;
+	/** The provider handles the next `count` token requests, but the connection is closed before the client hears the answer. */
+	dropNextTokenResponses(count: number): void;
+	/** The bodies of the answers `dropNextTokenResponses` kept from the client, in order. */
+	readonly droppedTokenResponses: Array<Record<string, unknown>>;
 	/** A refresh token for `accountId`, as an authorization code flow would have left the public client `app`. */
 	issueRefreshToken(accountId: string): Promise<string>;
 	close(): Promise<void>;
@@ -326,6 +330,8 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 		}
 	});
 	let failuresPending = 0;
+	let dropsPending = 0;
+	const droppedTokenResponses: Array<Record<string, unknown>> = [];
 
 	provider.use(async (context, next) => {
 		await next();
@@ -333,7 +339,7 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 			return;
 		}
 
-		const body = (context.body ?? {}) as {error?: string; error_description?: string};
+		const body = (context.body ?? {}) as Record<string, unknown> & {error?: string; error_description?: string};
 		tokenRequests.push({
 			via: viaMtls.has(context.req) ? 'mtls' : 'http',
 			form: {...(context.oidc as {body?: Record<string, string | string[]>} | undefined)?.body},
@@ -343,6 +349,15 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 			errorDescription: body.error_description,
 			errorDetail: errorDetails.get(context.req),
 		});
+		if (dropsPending > 0) {
+			dropsPending--;
+			droppedTokenResponses.push(body);
+			// As a crash or a lost network would: the server has done the work, the client hears nothing.
+			context.respond = false;
+			context.req.socket.destroy();
+			return;
+		}
+
 		if (failuresPending === 0) {
 			return;
 		}
@@ -393,6 +408,10 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 		failNextTokenResponses(count) {
 			failuresPending = count;
 		},
+		dropNextTokenResponses(count) {
+			dropsPending = count;
+		},
+		droppedTokenResponses,
 		async issueRefreshToken(accountId) {
 			const app = (await provider.Client.find('app'))!;
 			const grant = new provider.Grant({accountId, clientId: app.clientId});

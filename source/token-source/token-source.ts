@@ -1,42 +1,81 @@
-import {performance} from 'node:perf_hooks';
 import {decodeJwt} from 'jose';
 import pMemoize from 'p-memoize';
-import {coolDownAfter, fullJitter} from './backoff.js';
-import {TokenError, cleanCause} from './errors.js';
-import {type CacheOptions, type Clock, seconds} from './options.js';
-import type {TokenSet} from './token-response.js';
+import {coolDownAfter, fullJitter} from '../backoff.js';
+import {isNonNegativeSeconds} from '../checks.js';
+import {ConfigurationError, TokenError, cleanCause, describeValue} from '../errors.js';
+import {checkCacheOptions, type CacheOptions, type CacheSettings} from './cache-options.js';
+
+/**
+An access token and what came with it: a token endpoint's successful response (RFC 6749 §5.1), as a token source keeps it.
+*/
+export type TokenSet = {
+	accessToken: string;
+	/**
+	`token_type` as sent; `Bearer` when absent.
+	*/
+	tokenType: string;
+	/**
+	Seconds, from `expires_in`.
+	*/
+	expiresIn?: number;
+	/**
+	Granted scope, when the server says (RFC 6749 §5.1).
+	*/
+	scope?: string;
+	/**
+	A refresh token, when the server issued one (RFC 6749 §5.1); a rotating server sends a new one each time.
+	*/
+	refreshToken?: string;
+};
 
 export type TokenSourceOptions = CacheOptions & {
-	/** Fetch a new token. Called by one caller at a time; its failure reaches every waiter. */
+	/**
+	Fetch a new token. Called by one caller at a time; its failure reaches every waiter.
+	*/
 	fetchToken: () => Promise<TokenSet>;
 };
 
 type CachedToken = {
 	readonly accessToken: string;
-	/** On the clock's scale: from here on, one background refresh is started. */
+	/**
+	On the clock's scale: from here on, one background refresh is started.
+	*/
 	readonly refreshFrom: number;
-	/** On the clock's scale: the first instant the token is no longer handed out. */
+	/**
+	On the clock's scale: the first instant the token is no longer handed out.
+	*/
 	readonly usableUntil: number;
 };
 
 type Failure = {
 	readonly error: TokenError;
-	/** On the clock's scale: until then, callers get `error` without a new token request. */
+	/**
+	On the clock's scale: until then, callers get `error` without a new token request.
+	*/
 	readonly until: number;
 };
 
 export type GetTokenOptions = {
-	/** Stops this caller's wait; the shared token request goes on for the others. */
+	/**
+	Stops this caller's wait; the shared token request goes on for the others.
+	*/
 	signal?: AbortSignal;
 };
 
-const defaultClock: Clock = () => performance.now();
-
-/** Background refresh retries: first wait up to 1 s, at most 30 s, never past the token's usable time. */
+/**
+Background refresh retries: first wait up to 1 s, at most 30 s, never past the token's usable time.
+*/
 const backgroundRetryBase = 1000;
 const backgroundRetryCap = 30_000;
 
-/** Seconds until a JWT's `exp`, read without verifying it: only the server that issued it can, and it does. */
+/**
+The shortest time a token is used, in seconds. A server that issues tokens with `expires_in: 0`, or JWTs whose `exp` looks past under clock skew, then costs a token request a second (two with refresh-ahead), not one for every wave of requests.
+*/
+export const minimumUsableLifetime = 1;
+
+/**
+Seconds until a JWT's `exp`, read without verifying it: only the server that issued it can, and it does.
+*/
 function jwtLifetime(accessToken: string): number | undefined {
 	try {
 		const {exp} = decodeJwt(accessToken);
@@ -47,14 +86,12 @@ function jwtLifetime(accessToken: string): number | undefined {
 }
 
 async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-	let onAbort!: () => void;
-	const aborted = new Promise<never>((_resolve, reject) => {
-		onAbort = () => {
-			reject(signal.reason as Error);
-		};
+	const {promise: aborted, reject} = Promise.withResolvers<never>();
+	const onAbort = () => {
+		reject(signal.reason as Error);
+	};
 
-		signal.addEventListener('abort', onAbort, {once: true});
-	});
+	signal.addEventListener('abort', onAbort, {once: true});
 	try {
 		return await Promise.race([promise, aborted]);
 	} finally {
@@ -62,7 +99,9 @@ async function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T
 	}
 }
 
-/** RFC 6749 §A.12: an access token is printable ASCII, which is also what an HTTP header can carry. */
+/**
+RFC 6749 §A.12: an access token is printable ASCII, which is also what an HTTP header can carry.
+*/
 const accessTokenSyntax = /^[\u{20}-\u{7E}]+$/v;
 
 function checkTokenSet(tokenSet: TokenSet | undefined): asserts tokenSet is TokenSet {
@@ -74,8 +113,7 @@ function checkTokenSet(tokenSet: TokenSet | undefined): asserts tokenSet is Toke
 		throw new TokenError('The access token has characters outside printable ASCII (RFC 6749 §A.12)');
 	}
 
-	const {expiresIn} = tokenSet;
-	if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0)) {
+	if (tokenSet.expiresIn !== undefined && !isNonNegativeSeconds(tokenSet.expiresIn)) {
 		throw new TokenError('The token\'s `expiresIn` is not a non-negative number of seconds (RFC 6749 §5.1)');
 	}
 }
@@ -90,16 +128,13 @@ function toTokenError(error: unknown): TokenError {
 }
 
 /**
-A cached access token: fetched on first use, refreshed in the background before it expires, reused until it expires less a safety margin, fetched once for all concurrent callers, and not asked for again at once after a failure. Transport-free: it knows nothing of got, so it also serves a WebSocket handshake or any other client.
+A cached access token: fetched on first use, refreshed in the background before it expires, reused until it expires less a safety margin, fetched once for all concurrent callers, and not asked for again at once after a failure.
+
+It never sends a request itself: `fetchToken` does, so it serves got, a WebSocket handshake or any other client alike. Its failures are `TokenError`s, which extend got's `RequestError` so that got hands them to its callers as they are.
 */
 export class TokenSource {
 	readonly #fetchToken: () => Promise<TokenSet>;
-	readonly #expiryMargin: number;
-	readonly #defaultLifetime: number;
-	readonly #refreshAhead: number;
-	readonly #coolDown: number;
-	readonly #maxCoolDown: number;
-	readonly #clock: Clock;
+	readonly #settings: CacheSettings;
 	#cached: CachedToken | undefined;
 	#failure: Failure | undefined;
 	#failuresInARow = 0;
@@ -112,21 +147,17 @@ export class TokenSource {
 
 	constructor(options: TokenSourceOptions) {
 		if (typeof options?.fetchToken !== 'function') {
-			throw new TypeError('got-oauth: `fetchToken` must be a function returning a token');
+			throw new ConfigurationError('fetchToken', `must be a function returning a token, got ${describeValue(options?.fetchToken)}`);
 		}
 
 		this.#fetchToken = options.fetchToken;
-		this.#expiryMargin = seconds('expiryMargin', options.expiryMargin, 60);
-		this.#defaultLifetime = seconds('defaultLifetime', options.defaultLifetime, 300);
-		this.#refreshAhead = seconds('refreshAhead', options.refreshAhead, 300);
-		this.#coolDown = seconds('coolDown', options.coolDown, 1);
-		this.#maxCoolDown = seconds('maxCoolDown', options.maxCoolDown, 30);
-		this.#clock = options.clock ?? defaultClock;
+		this.#settings = checkCacheOptions(options);
 	}
 
 	async #fetch(): Promise<string> {
+		const {clock, coolDown, maxCoolDown} = this.#settings;
 		// Timed from the request, not the response: the server's clock for `expires_in` started before we heard of it.
-		const requestedAt = this.#clock();
+		const requestedAt = clock();
 		let tokenSet: TokenSet;
 		this.#isFetching = true;
 		try {
@@ -134,7 +165,7 @@ export class TokenSource {
 			checkTokenSet(tokenSet);
 		} catch (error) {
 			const tokenError = toTokenError(error);
-			this.#failure = {error: tokenError, until: this.#clock() + coolDownAfter(++this.#failuresInARow, this.#coolDown, this.#maxCoolDown)};
+			this.#failure = {error: tokenError, until: clock() + coolDownAfter(++this.#failuresInARow, coolDown, maxCoolDown)};
 			throw tokenError;
 		} finally {
 			this.#isFetching = false;
@@ -142,16 +173,17 @@ export class TokenSource {
 
 		this.#failure = undefined;
 		this.#failuresInARow = 0;
-		const lifetime = tokenSet.expiresIn ?? jwtLifetime(tokenSet.accessToken) ?? this.#defaultLifetime;
-		// Half the lifetime at most, so a 60 s token is still used for 30 s instead of never.
-		const usable = lifetime - Math.min(this.#expiryMargin, lifetime / 2);
-		const usableUntil = requestedAt + (usable * 1000);
-		this.#cached = {
-			accessToken: tokenSet.accessToken,
-			refreshFrom: usableUntil - (Math.min(this.#refreshAhead, usable / 2) * 1000),
-			usableUntil,
-		};
+		this.#cached = this.#timed(tokenSet, requestedAt);
 		return tokenSet.accessToken;
+	}
+
+	#timed({accessToken, expiresIn}: TokenSet, requestedAt: number): CachedToken {
+		const {expiryMargin, defaultLifetime, refreshAhead} = this.#settings;
+		const lifetime = expiresIn ?? jwtLifetime(accessToken) ?? defaultLifetime;
+		// Half the lifetime at most, so a 60 s token is still used for 30 s instead of never.
+		const usable = Math.max(minimumUsableLifetime, lifetime - Math.min(expiryMargin, lifetime / 2));
+		const usableUntil = requestedAt + (usable * 1000);
+		return {accessToken, refreshFrom: usableUntil - (Math.min(refreshAhead, usable / 2) * 1000), usableUntil};
 	}
 
 	#refreshInBackground(): void {
@@ -162,7 +194,7 @@ export class TokenSource {
 			this.#backgroundRetryAt = 0;
 		}).catch(() => {
 			// The current token is still good: no caller sees this failure. Try again later, but not in lockstep with other processes.
-			this.#backgroundRetryAt = this.#clock() + Math.max(1, fullJitter(this.#backgroundFailures++, backgroundRetryBase, backgroundRetryCap));
+			this.#backgroundRetryAt = this.#settings.clock() + Math.max(1, fullJitter(this.#backgroundFailures++, backgroundRetryBase, backgroundRetryCap));
 		});
 	}
 
@@ -171,19 +203,19 @@ export class TokenSource {
 	*/
 	peek(): string | undefined {
 		const cached = this.#cached;
-		return cached !== undefined && this.#clock() < cached.usableUntil ? cached.accessToken : undefined;
+		return cached !== undefined && this.#settings.clock() < cached.usableUntil ? cached.accessToken : undefined;
 	}
 
 	/**
-	The cached token if it is still usable, synchronously, starting one background refresh when it is near expiry; `undefined` otherwise. The per-request path: no promise while a token is cached.
+	`getToken()` without the wait: the cached token while it is usable, else `undefined` where `getToken()` would have to wait for a token request. Like `getToken()`, it starts the one background refresh when the token is near its end. What the hooks call on every request: no promise while a token is cached.
 	*/
-	usableToken(): string | undefined {
+	getTokenSync(): string | undefined {
 		const cached = this.#cached;
 		if (cached === undefined) {
 			return undefined;
 		}
 
-		const now = this.#clock();
+		const now = this.#settings.clock();
 		if (now < cached.refreshFrom) {
 			return cached.accessToken;
 		}
@@ -203,7 +235,7 @@ export class TokenSource {
 	A usable access token: the cached one, or a new one shared with every concurrent caller. During the cool-down after a failure, and while one caller probes the token endpoint after it, that failure at once.
 	*/
 	async getToken(options: GetTokenOptions = {}): Promise<string> {
-		const cached = this.usableToken();
+		const cached = this.getTokenSync();
 		if (cached !== undefined) {
 			return cached;
 		}
@@ -213,7 +245,7 @@ export class TokenSource {
 		signal?.throwIfAborted();
 		const failure = this.#failure;
 		// After a failure, one request probes the token endpoint at a time; the rest fail fast instead of queueing behind it.
-		if (failure !== undefined && (this.#isFetching || this.#clock() < failure.until)) {
+		if (failure !== undefined && (this.#isFetching || this.#settings.clock() < failure.until)) {
 			throw failure.error;
 		}
 

@@ -1,26 +1,44 @@
-import type {Got, OptionsInit} from 'got';
-import type {TokenEndpointTarget} from './client-authentication.js';
-import {TokenError} from './errors.js';
-import {authorizationServerClient, cappedRequest} from './http.js';
-import {insecureProblem, type ClientAuthentication, type NormalizedConfig} from './options.js';
+import type {Got} from 'got';
+import type {AuthenticationChoice} from '../client-authentication/options.js';
+import type {PreparedAuthentication} from '../client-authentication/registry.js';
+import {isPlainObject} from '../checks.js';
+import {TokenError} from '../errors.js';
+import {authorizationServerClient, cappedRequest} from './client.js';
+import type {TokenRequestOptions} from './options.js';
+import type {TokenEndpointTarget} from './fetch-token.js';
 import {parseJsonObject} from './token-response.js';
-import {isPlainObject} from './validation.js';
+import {insecureProblem} from './url-policy.js';
 
-/** The members of RFC 8414 §2 (and RFC 8705 §5) that a token request needs. */
+/**
+The members of RFC 8414 §2 (and RFC 8705 §5) that a token request needs.
+*/
 export type AuthorizationServerMetadata = {
 	readonly issuer: string;
 	readonly tokenEndpoint: URL;
-	/** RFC 8414 §2: absent means `client_secret_basic` only. */
+	/**
+	RFC 8414 §2: absent means `client_secret_basic` only.
+	*/
 	readonly tokenEndpointAuthMethodsSupported: readonly string[] | undefined;
-	/** RFC 8705 §5 `mtls_endpoint_aliases.token_endpoint`. */
+	/**
+	RFC 8705 §5 `mtls_endpoint_aliases.token_endpoint`.
+	*/
 	readonly mtlsTokenEndpoint: URL | undefined;
 };
 
+/**
+A token endpoint, and how to authenticate there.
+*/
 export type ResolvedEndpoint = TokenEndpointTarget & {
-	readonly clientAuthentication: ClientAuthentication;
+	readonly authentication: PreparedAuthentication;
 };
 
-type DiscoveryConfig = Pick<NormalizedConfig, 'issuer' | 'isInsecureAllowed' | 'tokenRequest' | 'clientAuthentication' | 'authenticationCandidates' | 'hasClientCertificate'>;
+export type DiscoverySettings = {
+	readonly issuer: string;
+	readonly isInsecureAllowed: boolean;
+	readonly tokenRequest: TokenRequestOptions;
+	readonly authentication: AuthenticationChoice;
+	readonly hasClientCertificate: boolean;
+};
 
 /**
 Where an issuer's metadata may be: RFC 8414 §3.1 first, which inserts the well-known segment before the issuer's path, then OpenID Connect Discovery 1.0 §4, which appends it.
@@ -83,14 +101,6 @@ export function readMetadata(json: Record<string, unknown>, source: URL, issuer:
 	};
 }
 
-/**
-The first method the credentials allow that the server supports.
-*/
-export function pickClientAuthentication(supported: readonly string[] | undefined, candidates: readonly ClientAuthentication[]): ClientAuthentication | undefined {
-	const methods = supported ?? ['client_secret_basic'];
-	return candidates.find(method => methods.includes(method));
-}
-
 async function fetchMetadata(client: Got, issuer: string, isInsecureAllowed: boolean): Promise<AuthorizationServerMetadata> {
 	const statuses: string[] = [];
 	for (const url of metadataUrls(issuer)) {
@@ -107,36 +117,50 @@ async function fetchMetadata(client: Got, issuer: string, isInsecureAllowed: boo
 	throw new TokenError(`No authorization server metadata for issuer "${issuer}": ${statuses.join('; ')} (RFC 8414 §3)`);
 }
 
-/** The client certificate is for the token endpoint alone. */
-function withoutClientCertificate(options: NormalizedConfig['tokenRequest']): OptionsInit {
+/**
+The client certificate is for the token endpoint alone.
+*/
+function withoutClientCertificate(options: TokenRequestOptions): TokenRequestOptions {
 	const {certificate, key, pfx, passphrase, ...https} = options.https ?? {};
 	return {...options, https};
 }
 
 /**
+The method to use: the configured one, or the first the credentials allow that the server supports (RFC 8414 §2: none listed means `client_secret_basic`).
+*/
+function chooseAuthentication(choice: AuthenticationChoice, supported: readonly string[] | undefined, issuer: string): PreparedAuthentication {
+	if (choice.kind === 'decided') {
+		return choice.authentication;
+	}
+
+	const methods = supported ?? ['client_secret_basic'];
+	const chosen = choice.allowed.find(({method}) => methods.includes(method));
+	if (chosen === undefined) {
+		throw new TokenError(`Issuer "${issuer}" supports client authentication by ${methods.join(', ')}; the credentials given allow ${choice.allowed.map(({method}) => method).join(', ')}. Set \`clientAuthentication\` and its credentials`);
+	}
+
+	return chosen;
+}
+
+/**
 Resolves the token endpoint and client authentication from the issuer's metadata: fetched on first use, kept for the life of the token source, fetched again after a failure.
 */
-export function createDiscovery(config: DiscoveryConfig): () => Promise<ResolvedEndpoint> {
-	const issuer = config.issuer!;
-	const client = authorizationServerClient.extend(withoutClientCertificate(config.tokenRequest));
+export function createDiscovery(settings: DiscoverySettings): () => Promise<ResolvedEndpoint> {
+	const {issuer, isInsecureAllowed} = settings;
+	const client = authorizationServerClient(withoutClientCertificate(settings.tokenRequest), {isReplaySafe: true});
 	let resolved: Promise<ResolvedEndpoint> | undefined;
 
 	async function discover(): Promise<ResolvedEndpoint> {
-		const metadata = await fetchMetadata(client, issuer, config.isInsecureAllowed);
-		const supported = metadata.tokenEndpointAuthMethodsSupported;
-		const clientAuthentication = config.clientAuthentication ?? pickClientAuthentication(supported, config.authenticationCandidates);
-		if (clientAuthentication === undefined) {
-			throw new TokenError(`Issuer "${issuer}" supports client authentication by ${(supported ?? ['client_secret_basic']).join(', ')}; the credentials given allow ${config.authenticationCandidates.join(', ')}. Set \`clientAuthentication\` and its credentials`);
-		}
-
+		const metadata = await fetchMetadata(client, issuer, isInsecureAllowed);
+		const authentication = chooseAuthentication(settings.authentication, metadata.tokenEndpointAuthMethodsSupported, issuer);
 		// RFC 8705 §5: a client that presents a certificate uses the mTLS alias.
-		const tokenEndpoint = config.hasClientCertificate && metadata.mtlsTokenEndpoint !== undefined ? metadata.mtlsTokenEndpoint : metadata.tokenEndpoint;
-		return {tokenEndpoint, issuer, clientAuthentication};
+		const tokenEndpoint = settings.hasClientCertificate && metadata.mtlsTokenEndpoint !== undefined ? metadata.mtlsTokenEndpoint : metadata.tokenEndpoint;
+		return {tokenEndpoint, issuer, authentication};
 	}
 
 	return async () => {
 		resolved ??= discover().catch((error: unknown) => {
-			// A failure is not cached: the next token request asks again.
+			// A failure is not kept: the next token request asks again.
 			resolved = undefined;
 			throw error;
 		});

@@ -2,7 +2,9 @@ import {randomUUID} from 'node:crypto';
 import {importJWK, SignJWT, type CryptoKey, type JWTPayload} from 'jose';
 import type {NormalizedSigningKey} from './signing-key.js';
 
-/** Seconds an assertion we sign stays valid: long enough for one request, short enough that a leaked one is soon useless. */
+/**
+Seconds an assertion we sign stays valid: long enough for one request, short enough that a leaked one is soon useless.
+*/
 export const assertionLifetime = 60;
 
 export type AssertionSigner = (claims: JWTPayload) => Promise<string>;
@@ -16,17 +18,22 @@ export function freshClaims(): Required<Pick<JWTPayload, 'jti' | 'iat' | 'exp'>>
 }
 
 /**
-Signs with an asymmetric private key (private_key_jwt, JWT bearer grant). The key was parsed and checked against its algorithm when the configuration was read; jose imports it once, on first use.
+Signs with an asymmetric private key (private_key_jwt, the JWT bearer grant). The key was parsed and checked against its algorithm when the configuration was read; jose imports it on first use, and again after an import that failed, which is not kept.
 */
 export function privateKeySigner({key, alg, header}: NormalizedSigningKey): AssertionSigner {
 	let imported: Promise<CryptoKey | Uint8Array> | undefined;
 	return async claims => {
-		imported ??= importJWK(key.export({format: 'jwk'}), alg);
+		imported ??= importJWK(key.export({format: 'jwk'}), alg).catch((error: unknown) => {
+			imported = undefined;
+			throw error;
+		});
 		return new SignJWT(claims).setProtectedHeader({alg, ...header}).sign(await imported);
 	};
 }
 
-/** Signs with HS256 over the client secret (client_secret_jwt, RFC 7523 §2.2). */
+/**
+Signs with HS256 over the client secret (client_secret_jwt, RFC 7523 §2.2).
+*/
 export function clientSecretSigner(clientSecret: string): AssertionSigner {
 	const secret = new TextEncoder().encode(clientSecret);
 	return async claims => new SignJWT(claims).setProtectedHeader({alg: 'HS256'}).sign(secret);

@@ -1,0 +1,63 @@
+import type {AfterResponseHook, BeforeErrorHook, BeforeRequestHook} from 'got';
+import type {OAuthConfig} from '../configuration/normalize.js';
+import {ConfigurationError, describeValue, hideRequestDetails} from '../errors.js';
+import {createTokenSource} from '../token-source/create-token-source.js';
+import {TokenSource} from '../token-source/token-source.js';
+import {attachToken} from './attach-token.js';
+import {checkOrigins, type OriginOptions} from './origins.js';
+import {retryOn401} from './retry-on-401.js';
+
+export type HooksOptions = OriginOptions;
+
+export type OAuthHooks = {
+	readonly hooks: {
+		readonly beforeRequest: BeforeRequestHook[];
+		readonly afterResponse: AfterResponseHook[];
+		readonly beforeError: BeforeErrorHook[];
+	};
+};
+
+/**
+got hooks that authorize every request with an OAuth 2.0 access token. Pass the result to `got.extend()`; every instance extended with the same result shares one token cache.
+*/
+export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptions: HooksOptions = {}): OAuthHooks {
+	if (typeof configOrSource !== 'object' || configOrSource === null) {
+		throw new ConfigurationError('config', `must be a configuration object or a TokenSource, got ${describeValue(configOrSource)}`);
+	}
+
+	const isSource = configOrSource instanceof TokenSource;
+	const source = isSource ? configOrSource : createTokenSource(configOrSource);
+	const allowedOrigins = checkOrigins(hooksOptions.origins ?? (isSource ? undefined : configOrSource.origins));
+
+	// An instance's prefixUrl is the same string on every request: parse it once per string.
+	let lastPrefixUrl = '';
+	let lastPrefixOrigin = '';
+	const prefixOrigin = (prefixUrl: string): string => {
+		if (prefixUrl !== lastPrefixUrl) {
+			lastPrefixOrigin = new URL(prefixUrl).origin;
+			lastPrefixUrl = prefixUrl;
+		}
+
+		return lastPrefixOrigin;
+	};
+
+	const beforeRequest = attachToken(source, (options, origin) => {
+		// A caller's own `authorization` is theirs: no token, no 401 handling.
+		if (options.headers.authorization !== undefined) {
+			return false;
+		}
+
+		// Without a list, an instance's prefixUrl names its API; an absolute URL elsewhere is not it.
+		return allowedOrigins === undefined
+			? options.prefixUrl === '' || prefixOrigin(options.prefixUrl) === origin
+			: allowedOrigins.has(origin);
+	});
+
+	return {
+		hooks: {
+			beforeRequest: [beforeRequest],
+			afterResponse: [retryOn401(source)],
+			beforeError: [error => hideRequestDetails(error)],
+		},
+	};
+}

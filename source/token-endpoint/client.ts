@@ -1,0 +1,92 @@
+import got, {type Got, type OptionsInit, type Response, type RetryObject} from 'got';
+import {fullJitter} from '../backoff.js';
+import {TokenError, cleanCause} from '../errors.js';
+import type {TokenRequestOptions} from './options.js';
+
+/*
+got as the authorization server's client: for the token endpoint and for metadata. Never for API requests, so neither side's options reach the other.
+*/
+
+/**
+A token response or a metadata document is a few KiB; anything near this is not one.
+*/
+export const maxResponseBytes = 1024 * 1024;
+
+/**
+First wait between token request retries, in milliseconds.
+*/
+export const tokenRetryBase = 250;
+
+/**
+got's `retry.calculateDelay` for the token request. got has already applied its rules (limit, methods, status codes, error codes) and any `Retry-After` (seconds or HTTP-date) in `computedValue`: 0 means no retry.
+*/
+export function tokenRetryDelay({attemptCount, retryAfter, computedValue, retryOptions}: RetryObject): number {
+	// got treats 0 as "do not retry", so the smallest jittered wait is 1 ms.
+	return computedValue === 0 || retryAfter !== undefined
+		? computedValue
+		: Math.max(1, fullJitter(attemptCount - 1, tokenRetryBase, retryOptions.backoffLimit));
+}
+
+/**
+Failures that prove the request never reached the server: the connection was never made.
+*/
+const unsentErrorCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EADDRINUSE']);
+
+/**
+A request that may have reached the server is not sent again when the server spends what it carries (a rotating refresh token): a retry would replay it, and a server that detects reuse revokes the whole grant. Retried only when the connection was never made, or the server said to come back with `429` or `503` and `Retry-After` (RFC 9110 §10.2.3), which it does for requests it did not process.
+*/
+export function isProvablyUnprocessed({error, retryAfter}: RetryObject): boolean {
+	const status = error.response?.statusCode;
+	return status === undefined
+		? unsentErrorCodes.has(error.code)
+		: (status === 429 || status === 503) && retryAfter !== undefined;
+}
+
+const defaults: Got = got.extend({
+	headers: {accept: 'application/json'},
+	responseType: 'text',
+	throwHttpErrors: false,
+	// A redirect would carry the client credentials, or a forged metadata document, from somewhere the configuration never named.
+	followRedirect: false,
+	timeout: {request: 10_000},
+	retry: {
+		limit: 2,
+		// POST is not idempotent in general; a token request is, except where `isReplaySafe` says otherwise.
+		methods: ['GET', 'POST'],
+		statusCodes: [408, 429, 500, 502, 503, 504],
+		calculateDelay: tokenRetryDelay,
+		backoffLimit: 5000,
+	},
+});
+
+/**
+A client for the authorization server with the configured `tokenRequest` options. With `isReplaySafe: false`, a request is retried only where it provably never reached the server, whatever the retry options say.
+*/
+export function authorizationServerClient(options: TokenRequestOptions, {isReplaySafe}: {isReplaySafe: boolean}, own: OptionsInit = {}): Got {
+	const calculateDelay = options.retry?.calculateDelay ?? tokenRetryDelay;
+	return defaults.extend(options, isReplaySafe ? own : {
+		...own,
+		retry: {calculateDelay: async retryObject => isProvablyUnprocessed(retryObject) ? calculateDelay(retryObject) : 0},
+	});
+}
+
+/**
+One request whose body may not exceed `maxResponseBytes`. Failures are `TokenError`s that hold neither got's options (the client credentials) nor the response body (a token).
+*/
+export async function cappedRequest(client: Got, url: URL, options: Pick<OptionsInit, 'method' | 'context'>, what: string): Promise<Response<string>> {
+	const sizeCap = new AbortController();
+	try {
+		return await client(url, {...options, responseType: 'text', signal: sizeCap.signal}).on('downloadProgress', ({transferred}) => {
+			if (transferred > maxResponseBytes) {
+				sizeCap.abort();
+			}
+		});
+	} catch (error) {
+		if (sizeCap.signal.aborted) {
+			throw new TokenError(`${what} response is larger than ${maxResponseBytes} bytes`);
+		}
+
+		const cause = cleanCause(error);
+		throw new TokenError(`${what} request to ${url.origin} failed: ${cause.message}`, {cause});
+	}
+}

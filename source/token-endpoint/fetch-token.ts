@@ -1,0 +1,88 @@
+import type {BeforeRequestHook} from 'got';
+import type {NormalizedConfig} from '../configuration/normalize.js';
+import {withCommonParameters} from '../grants/common-parameters.js';
+import type {TokenEndpointCall} from '../grants/grant.js';
+import type {TokenSet} from '../token-source/token-source.js';
+import {authorizationServerClient, cappedRequest} from './client.js';
+import {createDiscovery, type ResolvedEndpoint} from './discovery.js';
+import {parseTokenEndpointResponse} from './token-response.js';
+
+/**
+Form parameters in order; a name may repeat (RFC 8707 `resource`).
+*/
+export type FormEntries = Array<[name: string, value: string]>;
+
+/**
+Form parameters as a caller writes them; an array is sent as one parameter per value.
+*/
+export type FormParameters = Record<string, string | readonly string[]>;
+
+/**
+Where a token request goes, and whom it is for: the audience of an assertion.
+*/
+export type TokenEndpointTarget = {
+	readonly tokenEndpoint: URL;
+	/**
+	The authorization server's issuer identifier, when configured or discovered.
+	*/
+	readonly issuer: string | undefined;
+};
+
+/**
+The form and headers of one attempt, as the client authentication method adds to them.
+*/
+export type RequestParts = {
+	readonly form: URLSearchParams;
+	readonly headers: Record<string, string>;
+};
+
+type BuildAttempt = () => Promise<{form: URLSearchParams; headers: Record<string, string>}>;
+
+/**
+Where a token request carries the builder of its attempts: got keeps `context` across retries.
+*/
+const attemptKey = 'gotOAuthBuildAttempt';
+
+/**
+Builds one attempt's form and headers before each attempt, got's retries included: a client assertion or a signed grant assertion is single-use (the server records its `jti`), so each attempt gets a new one.
+*/
+const buildAttempt: BeforeRequestHook = async options => {
+	// Every request of a token client carries one; got's types cannot know it.
+	const build = options.context[attemptKey] as BuildAttempt;
+	const {form, headers} = await build();
+	const body = form.toString();
+	for (const [name, value] of Object.entries(headers)) {
+		options.headers[name] = value;
+	}
+
+	options.body = body;
+	options.headers['content-length'] = String(Buffer.byteLength(body));
+};
+
+/**
+The token endpoint as one function: find it (configured, or from the issuer's metadata), ask it for a token with the configured grant and client authentication, and read the answer.
+*/
+export function createFetchToken(config: NormalizedConfig): () => Promise<TokenSet> {
+	const client = authorizationServerClient(config.tokenRequest, {isReplaySafe: config.grant.isReplaySafe}, {method: 'POST', hooks: {beforeRequest: [buildAttempt]}});
+	const {endpoint} = config;
+	const resolveEndpoint: () => Promise<ResolvedEndpoint> = endpoint.kind === 'configured'
+		? async () => ({...endpoint.target, authentication: endpoint.authentication})
+		: createDiscovery(endpoint.discovery);
+	const grant = config.grant.create();
+
+	const callAt = (resolved: ResolvedEndpoint): TokenEndpointCall => ({
+		async post(grantParameters) {
+			const build: BuildAttempt = async () => {
+				const form = new URLSearchParams(withCommonParameters(await grantParameters(resolved), config.parameters));
+				const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
+				await resolved.authentication.authenticate({form, headers}, resolved);
+				return {form, headers};
+			};
+
+			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, 'Token');
+			return parseTokenEndpointResponse(response.statusCode, response.body);
+		},
+	});
+
+	return async () => grant.requestToken(callAt(await resolveEndpoint()));
+}
