@@ -120,6 +120,27 @@ test.serial('a refresh_token in a response that is not a string is a TokenError'
 	await t.throwsAsync(createTokenSource({...base, grant: 'refresh_token', refreshToken: 'rt-1'}).getToken(), {instanceOf: TokenError, message: /`refresh_token` is not a non-empty string/v});
 });
 
+// RFC 6749 §5.1: an absent refresh_token leaves the old one in use; an empty one is no token at all, so the response is malformed.
+test.serial('refresh_token: an empty refresh_token in a response is a TokenError; onRefreshToken is not called and the old refresh token is used next time', async t => {
+	const seen = tokenEndpointReplies([200, ok('at-1', {refresh_token: ''})], [200, ok('at-2')]);
+	const stored: string[] = [];
+	const source = createTokenSource({
+		...base,
+		grant: 'refresh_token',
+		refreshToken: 'rt-1',
+		coolDown: 0,
+		onRefreshToken(refreshToken) {
+			stored.push(refreshToken);
+		},
+	});
+
+	const error = await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /`refresh_token` is not a non-empty string \(RFC 6749 §5\.1\)/v});
+	t.is(error.statusCode, 200);
+	t.deepEqual(stored, []);
+	t.is(await source.getToken(), 'at-2');
+	t.deepEqual(seen.map(({body}) => body.get('refresh_token')), ['rt-1', 'rt-1']);
+});
+
 test.serial('client_secret_jwt: an HS256 assertion over the secret, for the token endpoint', async t => {
 	const seen = tokenEndpointReplies([200, ok()]);
 	await createTokenSource({...base, clientAuthentication: 'client_secret_jwt'}).getToken();

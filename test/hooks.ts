@@ -3,7 +3,7 @@ import test from 'ava';
 import got, {HTTPError, RequestError, type Response} from 'got';
 import nock from 'nock';
 import {oauthHooks, TokenError, ConfigurationError, TokenSource, type OAuthConfig} from '../source/index.js';
-import {fakeClock} from './helpers/fakes.js';
+import {deferred, fakeClock} from './helpers/fakes.js';
 
 const auth = 'https://auth.example';
 const api = 'https://api.example';
@@ -24,14 +24,27 @@ const bearerOf = (request: Request) => headerOf(request, 'authorization');
 
 type Seen = {authorization: string | undefined; body: string; path: string};
 
-/** An API that accepts only the tokens `accept` says yes to, recording each call. */
+/** More refusals of one path than any test needs, with the one 401 retry working. */
+const maxRefusalsPerPath = 10;
+
+/**
+An API that accepts only the tokens `isAccepted` says yes to, recording each call. Past `maxRefusalsPerPath` refusals of one path it answers 200: a missing loop guard then ends in a wrong count at once, not in a hang until the runner's timeout.
+*/
 function apiServer(isAccepted: (token: string | undefined) => boolean = () => true) {
 	const seen: Seen[] = [];
+	const refusals = new Map<string, number>();
 	const reply = async (request: Request): Promise<[number, string]> => {
 		const authorization = bearerOf(request);
-		seen.push({authorization, body: await request.text(), path: new URL(request.url).pathname});
+		const {pathname} = new URL(request.url);
+		seen.push({authorization, body: await request.text(), path: pathname});
 		const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
-		return isAccepted(token) ? [200, JSON.stringify({ok: true})] : [401, ''];
+		const refused = refusals.get(pathname) ?? 0;
+		if (isAccepted(token) || refused >= maxRefusalsPerPath) {
+			return [200, JSON.stringify({ok: true})];
+		}
+
+		refusals.set(pathname, refused + 1);
+		return [401, ''];
 	};
 
 	const scope = nock(api).persist();
@@ -128,15 +141,36 @@ test.serial('50 in-flight requests failing with the same stale token cause one t
 
 test.serial('a 401 for a token already replaced does not throw the new one away', async t => {
 	const endpoint = tokenEndpoint();
-	apiServer(token => token !== 'at-1');
-	const hooks = oauthHooks(config);
-	const client = got.extend({prefixUrl: api}, hooks);
+	const seen: Array<[string, string | undefined]> = [];
+	const arrived = deferred<void>();
+	const release = deferred<void>();
+	const refuseAt1 = (path: string) => async (request: Request): Promise<[number, string]> => {
+		const authorization = bearerOf(request);
+		seen.push([path, authorization]);
+		if (path === 'slow' && authorization === 'Bearer at-1') {
+			arrived.resolve();
+			await release.promise;
+		}
 
-	await client('first');
+		return authorization === 'Bearer at-1' ? [401, ''] : [200, 'ok'];
+	};
+
+	nock(api).get('/slow').times(2).reply(refuseAt1('slow'));
+	nock(api).get('/fast').times(2).reply(refuseAt1('fast'));
+	const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+	// The slow request goes out with at-1; its 401 is held back.
+	const slow = client('slow');
+	await arrived.promise;
+	// Meanwhile another request's 401 moves the cache on to at-2.
+	t.is(await client('fast').text(), 'ok');
 	t.is(endpoint.requests, 2);
-	// Every later request uses at-2 straight away.
-	await client('second');
+
+	// The slow 401 names at-1, which is no longer cached: at-2 stays, and the retry uses it.
+	release.resolve();
+	t.is(await slow.text(), 'ok');
 	t.is(endpoint.requests, 2);
+	t.deepEqual(seen, [['slow', 'Bearer at-1'], ['fast', 'Bearer at-1'], ['fast', 'Bearer at-2'], ['slow', 'Bearer at-2']]);
 });
 
 test.serial('a second 401 reaches the caller as an HTTPError, after exactly one retry', async t => {
@@ -147,6 +181,21 @@ test.serial('a second 401 reaches the caller as an HTTPError, after exactly one 
 	const error = await t.throwsAsync(client('x'), {instanceOf: HTTPError});
 	t.is(error.response.statusCode, 401);
 	t.is(seen.length, 2);
+	t.is(endpoint.requests, 2);
+});
+
+test.serial('an API that refuses every token gets exactly 2 requests per call, however many calls', async t => {
+	const endpoint = tokenEndpoint();
+	const seen = apiServer(() => false);
+	const client = got.extend({prefixUrl: api, throwHttpErrors: false}, oauthHooks(config));
+
+	const responses = await Promise.all(['a', 'b', 'c'].map(async path => client(path)));
+	for (const path of ['/a', '/b', '/c']) {
+		t.is(seen.filter(call => call.path === path).length, 2, `requests to ${path}`);
+	}
+
+	t.is(seen.length, 6);
+	t.deepEqual(responses.map(response => response.statusCode), [401, 401, 401]);
 	t.is(endpoint.requests, 2);
 });
 
@@ -220,6 +269,31 @@ test.serial('a stream body is not retried: the 401 reaches the caller as is', as
 	t.is(seen.length, 1);
 	t.is(endpoint.requests, 1);
 });
+
+// The Web streams twin of the Node Readable case: got cannot send these twice either.
+const webStreams: Array<[string, () => ReadableStream<Uint8Array>]> = [
+	['Web ReadableStream', () => new ReadableStream({
+		start(controller) {
+			controller.enqueue(new TextEncoder().encode('chunk'));
+			controller.close();
+		},
+	})],
+	['Blob().stream()', () => new Blob(['chunk']).stream()],
+];
+
+for (const [name, body] of webStreams) {
+	test.serial(`a ${name} body is not retried: the 401 reaches the caller as is`, async t => {
+		const endpoint = tokenEndpoint();
+		const seen = apiServer(token => token !== 'at-1');
+		const client = got.extend({prefixUrl: api}, oauthHooks(config));
+
+		const error = await t.throwsAsync(client.post('upload', {body: body()}), {instanceOf: HTTPError});
+		t.is(error.response.statusCode, 401);
+		t.is(seen.length, 1);
+		t.is(seen[0]!.body, 'chunk');
+		t.is(endpoint.requests, 1);
+	});
+}
 
 test.serial('got.stream requests carry the token', async t => {
 	tokenEndpoint();

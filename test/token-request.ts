@@ -1,6 +1,7 @@
 import test from 'ava';
 import nock from 'nock';
 import {createTokenSource, TokenError, ConfigurationError, type OAuthConfig} from '../source/index.js';
+import {fakeClock} from './helpers/fakes.js';
 
 const origin = 'https://auth.example';
 const tokenEndpoint = `${origin}/oauth/token`;
@@ -137,6 +138,29 @@ test.serial('a numeric string expires_in is accepted (Azure AD v1)', async t => 
 	tokenEndpointReplies([200, {access_token: 'at-1', expires_in: '3599'}]);
 	t.is(await createTokenSource(base).getToken(), 'at-1');
 });
+
+// A string is read as seconds only when it is decimal digits, perhaps with a fraction and surrounding whitespace: no prefix of it, no exponent, no hex, no words.
+for (const expiresIn of ['3600abc', '1e3', '0x10', '', ' ', 'Infinity']) {
+	test.serial(`expires_in ${JSON.stringify(expiresIn)} is a TokenError`, async t => {
+		tokenEndpointReplies([200, {access_token: 'at-1', expires_in: expiresIn}]);
+		const error = await t.throwsAsync(createTokenSource(base).getToken(), {instanceOf: TokenError, message: /`expires_in` is not a non-negative number of seconds/v});
+		t.is(error.statusCode, 200);
+	});
+}
+
+for (const [expiresIn, seconds] of [[' 3600', 3600], ['3600 ', 3600], ['90.5', 90.5]] as const) {
+	test.serial(`expires_in ${JSON.stringify(expiresIn)} is read as ${seconds} seconds`, async t => {
+		tokenEndpointReplies([200, {access_token: 'at-1', expires_in: expiresIn}]);
+		const clock = fakeClock();
+		const source = createTokenSource({...base, clock, expiryMargin: 0, refreshAhead: 0});
+
+		t.is(await source.getToken(), 'at-1');
+		clock.advance((seconds * 1000) - 1);
+		t.is(source.peek(), 'at-1');
+		clock.advance(1);
+		t.is(source.peek(), undefined);
+	});
+}
 
 test.serial('a body over 1 MiB is a TokenError', async t => {
 	tokenEndpointReplies([200, JSON.stringify({access_token: 'at-1', padding: 'x'.repeat(1024 * 1024)})]);
