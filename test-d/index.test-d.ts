@@ -1,0 +1,64 @@
+/*
+The public types are part of the API: `npm run typecheck` compiles this file, and each `@ts-expect-error` fails the build if the misuse below it ever compiles.
+*/
+import got, {type Got} from 'got';
+import {expectTypeOf} from 'expect-type';
+import {
+	createTokenSource,
+	oauthHooks,
+	TokenSource,
+	type ConfigurationError,
+	type TokenError,
+	type ClientAuthentication,
+	type GrantType,
+	type OAuthConfig,
+	type OAuthHooks,
+	type TokenSet,
+} from '../source/index.js';
+
+const config = {tokenEndpoint: 'https://auth.example/token', clientId: 'id', clientSecret: 'secret'} satisfies OAuthConfig;
+
+// oauthHooks takes a configuration or a TokenSource, and got.extend takes what it returns.
+expectTypeOf(oauthHooks).toBeCallableWith(config);
+expectTypeOf(oauthHooks).toBeCallableWith(createTokenSource(config));
+expectTypeOf(oauthHooks).toBeCallableWith(new TokenSource({fetchToken: async () => ({accessToken: 'x', tokenType: 'Bearer'})}), {origins: ['https://api.example']});
+expectTypeOf(oauthHooks(config)).toEqualTypeOf<OAuthHooks>();
+expectTypeOf(got.extend).toBeCallableWith(oauthHooks(config));
+expectTypeOf(got.extend).toBeCallableWith({prefixUrl: 'https://api.example'}, oauthHooks(config));
+expectTypeOf(got.extend(oauthHooks(config))).toExtend<Got>();
+
+// The lists are the registries' own.
+expectTypeOf<GrantType>().toEqualTypeOf<'client_credentials' | 'refresh_token' | 'urn:ietf:params:oauth:grant-type:jwt-bearer' | 'urn:ietf:params:oauth:grant-type:token-exchange'>();
+expectTypeOf<ClientAuthentication>().toEqualTypeOf<'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth' | 'none'>();
+
+// Each grant's options are in the configuration, with their types.
+expectTypeOf<OAuthConfig['refreshToken']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<OAuthConfig['subjectToken']>().toEqualTypeOf<string | (() => string | Promise<string>) | undefined>();
+expectTypeOf<OAuthConfig['assertionClaims']>().toEqualTypeOf<Record<string, unknown> | undefined>();
+
+// A token source's answers.
+const source = createTokenSource(config);
+expectTypeOf(source.getToken()).toEqualTypeOf<Promise<string>>();
+expectTypeOf(source.getTokenSync()).toEqualTypeOf<string | undefined>();
+expectTypeOf(source.cacheKey).toBeString();
+expectTypeOf<TokenSet['accessToken']>().toBeString();
+
+// Errors say what they are.
+expectTypeOf<TokenError['code']>().toEqualTypeOf<'ERR_OAUTH_TOKEN'>();
+expectTypeOf<ConfigurationError>().toExtend<TypeError>();
+
+// Misuse that must not compile.
+// @ts-expect-error: no clientId.
+oauthHooks({tokenEndpoint: 'https://auth.example/token', clientSecret: 'secret'});
+// @ts-expect-error: a grant that does not exist.
+oauthHooks({...config, grant: 'password'});
+// @ts-expect-error: a client authentication method that does not exist.
+oauthHooks({...config, clientAuthentication: 'client_secret'});
+// @ts-expect-error: token requests take no hooks.
+oauthHooks({...config, tokenRequest: {hooks: {}}});
+// @ts-expect-error: a misspelt option.
+oauthHooks({...config, clientSecert: 'secret'});
+// @ts-expect-error: a refresh token is a string.
+oauthHooks({...config, grant: 'refresh_token', refreshToken: 42});
+// @ts-expect-error: not a configuration.
+oauthHooks('https://auth.example/token');
