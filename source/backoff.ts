@@ -1,4 +1,4 @@
-export type Random = () => number;
+type Random = () => number;
 
 /**
 Exponential backoff with full jitter: a uniformly random wait up to `base * 2^attempt`, capped. Randomness spreads the retries of many clients that failed together, so they do not return together.

@@ -74,7 +74,7 @@ const scenarios: Scenario[] = [
 	{
 		title: 'timeout (endpoint hangs)',
 		reply: 'hang',
-		tokenRequest: {timeout: {request: 150}, retry: {limit: 0}},
+		tokenRequest: {timeout: {request: 1000}, retry: {limit: 0}},
 		requests: 1,
 		causeCode: 'ETIMEDOUT',
 	},

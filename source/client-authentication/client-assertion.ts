@@ -5,7 +5,7 @@ import type {Authenticate} from './method.js';
 /**
 RFC 7523 §2.2.
 */
-export const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const clientAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
 The form fields of a client assertion (RFC 7521 §4.2), whoever signed it.

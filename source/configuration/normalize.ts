@@ -8,7 +8,7 @@ import {
 import type {PreparedAuthentication} from '../client-authentication/registry.js';
 import {checkOptionalString, isPlainObject} from '../checks.js';
 import {ConfigurationError, describeValue} from '../errors.js';
-import {originOptionNames, type OriginOptions} from '../got/origins.js';
+import {originOptionNames, type OriginOptions} from '../origin-policy.js';
 import {
 	checkTokenParameters,
 	tokenParameterNames,

@@ -7,7 +7,7 @@ import {notOurs, readRequestState, writeRequestState} from './request-state.js';
 /**
 The instance's own origin rule: is a request to `origin` one to authorize?
 */
-export type OriginRule = (options: NormalizedOptions, origin: string) => boolean;
+type OriginRule = (options: NormalizedOptions, origin: string) => boolean;
 
 /**
 The `beforeRequest` hook: the token on every request to an allowed origin, and on no other. got runs it again on each retry and redirect hop.

@@ -4,7 +4,7 @@ import {ConfigurationError, describeValue, hideRequestDetails} from '../errors.j
 import {createTokenSource} from '../token-source/create-token-source.js';
 import {TokenSource} from '../token-source/token-source.js';
 import {attachToken} from './attach-token.js';
-import {checkOrigins, type OriginOptions} from './origins.js';
+import {checkOrigins, createOriginPolicy, type OriginOptions} from '../origin-policy.js';
 import {retryOn401} from './retry-on-401.js';
 
 export type HooksOptions = OriginOptions;
@@ -27,31 +27,12 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 
 	const isSource = configOrSource instanceof TokenSource;
 	const source = isSource ? configOrSource : createTokenSource(configOrSource);
-	const allowedOrigins = checkOrigins(hooksOptions.origins ?? (isSource ? undefined : configOrSource.origins));
 
-	// An instance's prefixUrl is the same string on every request: parse it once per string.
-	let lastPrefixUrl = '';
-	let lastPrefixOrigin = '';
-	const prefixOrigin = (prefixUrl: string): string => {
-		if (prefixUrl !== lastPrefixUrl) {
-			lastPrefixOrigin = new URL(prefixUrl).origin;
-			lastPrefixUrl = prefixUrl;
-		}
-
-		return lastPrefixOrigin;
-	};
-
-	const beforeRequest = attachToken(source, (options, origin) => {
+	const policy = createOriginPolicy(checkOrigins(hooksOptions.origins ?? (isSource ? undefined : configOrSource.origins)));
+	const beforeRequest = attachToken(source, (options, origin) =>
 		// A caller's own `authorization` is theirs: no token, no 401 handling.
-		if (options.headers.authorization !== undefined) {
-			return false;
-		}
-
-		// Without a list, an instance's prefixUrl names its API; an absolute URL elsewhere is not it.
-		return allowedOrigins === undefined
-			? options.prefixUrl === '' || prefixOrigin(options.prefixUrl) === origin
-			: allowedOrigins.has(origin);
-	});
+		options.headers.authorization === undefined
+		&& policy.allows(origin, () => options.prefixUrl === '' ? undefined : new URL(options.prefixUrl).origin));
 
 	return {
 		hooks: {

@@ -3,7 +3,7 @@ import type {NormalizedOptions} from 'got';
 /**
 Per-request state, in `options.context`, whose top-level keys got carries across retries and redirects. Never holds a secret.
 */
-export type RequestState = {
+type RequestState = {
 	/**
 	Where the request started; the token goes to no other origin. Absent: not ours to authorize.
 	*/

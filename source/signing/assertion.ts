@@ -5,7 +5,7 @@ import type {NormalizedSigningKey} from './signing-key.js';
 /**
 Seconds an assertion we sign stays valid: long enough for one request, short enough that a leaked one is soon useless.
 */
-export const assertionLifetime = 60;
+const assertionLifetime = 60;
 
 export type AssertionSigner = (claims: JWTPayload) => Promise<string>;
 

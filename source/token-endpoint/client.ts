@@ -10,7 +10,7 @@ got as the authorization server's client: for the token endpoint and for metadat
 /**
 A token response or a metadata document is a few KiB; anything near this is not one.
 */
-export const maxResponseBytes = 1024 * 1024;
+const maxResponseBytes = 1024 * 1024;
 
 /**
 First wait between token request retries, in milliseconds.
@@ -35,7 +35,7 @@ const unsentErrorCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENE
 /**
 A request that may have reached the server is not sent again when the server spends what it carries (a rotating refresh token): a retry would replay it, and a server that detects reuse revokes the whole grant. Retried only when the connection was never made, or the server said to come back with `429` or `503` and `Retry-After` (RFC 9110 §10.2.3), which it does for requests it did not process.
 */
-export function isProvablyUnprocessed({error, retryAfter}: RetryObject): boolean {
+function isProvablyUnprocessed({error, retryAfter}: RetryObject): boolean {
 	const status = error.response?.statusCode;
 	return status === undefined
 		? unsentErrorCodes.has(error.code)

@@ -12,7 +12,7 @@ import {insecureProblem} from './url-policy.js';
 /**
 The members of RFC 8414 §2 (and RFC 8705 §5) that a token request needs.
 */
-export type AuthorizationServerMetadata = {
+type AuthorizationServerMetadata = {
 	readonly issuer: string;
 	readonly tokenEndpoint: URL;
 	/**
@@ -43,7 +43,7 @@ export type DiscoverySettings = {
 /**
 Where an issuer's metadata may be: RFC 8414 §3.1 first, which inserts the well-known segment before the issuer's path, then OpenID Connect Discovery 1.0 §4, which appends it.
 */
-export function metadataUrls(issuer: string): [URL, URL] {
+function metadataUrls(issuer: string): [URL, URL] {
 	const url = new URL(issuer);
 	// RFC 8414 §3.1: a terminating "/" is removed before inserting.
 	const path = url.pathname.replace(/\/$/v, '');
@@ -78,7 +78,7 @@ function endpoint(value: unknown, member: string, source: URL, isInsecureAllowed
 /**
 Validate a metadata document: it must be about the configured issuer (RFC 8414 §3.3, against a server that impersonates another) and name a usable token endpoint.
 */
-export function readMetadata(json: Record<string, unknown>, source: URL, issuer: string, isInsecureAllowed: boolean): AuthorizationServerMetadata {
+function readMetadata(json: Record<string, unknown>, source: URL, issuer: string, isInsecureAllowed: boolean): AuthorizationServerMetadata {
 	if (json.issuer !== issuer) {
 		throw new TokenError(`The metadata at ${source.href} is for issuer ${shown(json.issuer)}, not the configured "${issuer}"; RFC 8414 §3.3 forbids using it`);
 	}

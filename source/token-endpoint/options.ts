@@ -49,11 +49,11 @@ export const tokenEndpointOptionNames = optionNames<TokenEndpointOptions>()(['to
 /**
 Where the token endpoint is: configured, or named by the issuer's metadata.
 */
-export type TokenEndpointLocation =
+type TokenEndpointLocation =
 	| {readonly kind: 'configured'; readonly tokenEndpoint: URL; readonly issuer: string | undefined}
 	| {readonly kind: 'discovered'; readonly issuer: string};
 
-export type TokenEndpointSettings = {
+type TokenEndpointSettings = {
 	readonly location: TokenEndpointLocation;
 	readonly isInsecureAllowed: boolean;
 	readonly tokenRequest: TokenRequestOptions;

@@ -25,7 +25,7 @@ const withStatus = (statusCode: number | undefined): string => statusCode === un
 /**
 The `TokenError` an RFC 6749 §5.2 error response (or any failed response) stands for.
 */
-export function tokenErrorFromResponse(json: JsonObject | undefined, statusCode: number | undefined): TokenError {
+function tokenErrorFromResponse(json: JsonObject | undefined, statusCode: number | undefined): TokenError {
 	const error = stringOrUndefined(json?.error);
 	const errorDescription = stringOrUndefined(json?.error_description);
 	const details = {error, errorDescription, errorUri: stringOrUndefined(json?.error_uri), statusCode};

@@ -8,7 +8,7 @@ Where client credentials may travel: the configured token endpoint and issuer, a
 /**
 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine.
 */
-export function isLoopback(url: URL): boolean {
+function isLoopback(url: URL): boolean {
 	return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/v.test(url.hostname);
 }
 

@@ -71,7 +71,7 @@ const backgroundRetryCap = 30_000;
 /**
 The shortest time a token is used, in seconds. A server that issues tokens with `expires_in: 0`, or JWTs whose `exp` looks past under clock skew, then costs a token request a second (two with refresh-ahead), not one for every wave of requests.
 */
-export const minimumUsableLifetime = 1;
+const minimumUsableLifetime = 1;
 
 /**
 Seconds until a JWT's `exp`, read without verifying it: only the server that issued it can, and it does.
