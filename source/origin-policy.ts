@@ -55,13 +55,13 @@ export function createOriginPolicy(origins: ReadonlySet<string> | undefined): Or
 	let hasWarned = false;
 
 	// Only the default is a guess worth a warning: a list is the caller's own decision.
-	const refuse = (origin: string, allowed: string): false => {
-		if (!hasWarned) {
-			hasWarned = true;
-			process.emitWarning(`got-oauth sent a request to ${origin} without the access token, which goes only to ${allowed}. List every origin that may receive it in the \`origins\` option.`, {code: originWarningCode});
+	const warnOnce = (origin: string, allowed: string): void => {
+		if (hasWarned) {
+			return;
 		}
 
-		return false;
+		hasWarned = true;
+		process.emitWarning(`got-oauth sent a request to ${origin} without the access token, which goes only to ${allowed}. List every origin that may receive it in the \`origins\` option.`, {code: originWarningCode});
 	};
 
 	return {
@@ -71,7 +71,12 @@ export function createOriginPolicy(origins: ReadonlySet<string> | undefined): Or
 			}
 
 			pinned ??= preferred?.() ?? origin;
-			return origin === pinned || refuse(origin, pinned);
+			if (origin === pinned) {
+				return true;
+			}
+
+			warnOnce(origin, pinned);
+			return false;
 		},
 	};
 }

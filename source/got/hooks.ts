@@ -1,10 +1,10 @@
-import type {AfterResponseHook, BeforeErrorHook, BeforeRequestHook} from 'got';
+import type {AfterResponseHook, BeforeErrorHook, BeforeRequestHook, NormalizedOptions} from 'got';
 import type {OAuthConfig} from '../configuration/normalize.js';
 import {ConfigurationError, describeValue, hideRequestDetails} from '../errors.js';
 import {createTokenSource} from '../token-source/create-token-source.js';
 import {TokenSource} from '../token-source/token-source.js';
-import {attachToken} from './attach-token.js';
 import {checkOrigins, createOriginPolicy, type OriginOptions} from '../origin-policy.js';
+import {attachToken} from './attach-token.js';
 import {retryOn401} from './retry-on-401.js';
 
 export type HooksOptions = OriginOptions;
@@ -29,14 +29,13 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 	const source = isSource ? configOrSource : createTokenSource(configOrSource);
 
 	const policy = createOriginPolicy(checkOrigins(hooksOptions.origins ?? (isSource ? undefined : configOrSource.origins)));
-	const beforeRequest = attachToken(source, (options, origin) =>
-		// A caller's own `authorization` is theirs: no token, no 401 handling.
-		options.headers.authorization === undefined
-		&& policy.allows(origin, () => options.prefixUrl === '' ? undefined : new URL(options.prefixUrl).origin));
+	// A caller's own `authorization` is theirs: no token, no 401 handling.
+	const isOurs = (options: NormalizedOptions, origin: string): boolean => options.headers.authorization === undefined
+		&& policy.allows(origin, () => options.prefixUrl === '' ? undefined : new URL(options.prefixUrl).origin);
 
 	return {
 		hooks: {
-			beforeRequest: [beforeRequest],
+			beforeRequest: [attachToken(source, isOurs)],
 			afterResponse: [retryOn401(source)],
 			beforeError: [error => hideRequestDetails(error)],
 		},

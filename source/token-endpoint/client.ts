@@ -64,10 +64,8 @@ A client for the authorization server with the configured `tokenRequest` options
 */
 export function authorizationServerClient(options: TokenRequestOptions, {isReplaySafe}: {isReplaySafe: boolean}, own: OptionsInit = {}): Got {
 	const calculateDelay = options.retry?.calculateDelay ?? tokenRetryDelay;
-	return defaults.extend(options, isReplaySafe ? own : {
-		...own,
-		retry: {calculateDelay: async retryObject => isProvablyUnprocessed(retryObject) ? calculateDelay(retryObject) : 0},
-	});
+	const replaySafety: OptionsInit = {retry: {calculateDelay: async retryObject => isProvablyUnprocessed(retryObject) ? calculateDelay(retryObject) : 0}};
+	return defaults.extend(options, own, isReplaySafe ? {} : replaySafety);
 }
 
 /**
