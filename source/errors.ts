@@ -10,7 +10,7 @@ export type TokenErrorDetails = {
 	*/
 	error?: string;
 	/**
-	RFC 6749 §5.2 `error_description`.
+	RFC 6749 §5.2 `error_description`, cleaned: no control characters, at most 300 characters, no credential of the client's.
 	*/
 	errorDescription?: string;
 	/**
@@ -25,6 +25,10 @@ export type TokenErrorDetails = {
 	The underlying failure (network error, timeout). Never a got error, whose options would carry the client credentials.
 	*/
 	cause?: unknown;
+	/**
+	Set when this is an earlier failure repeated during the cool-down: milliseconds until the token endpoint is asked again (0: another caller is asking it now).
+	*/
+	nextAttemptIn?: number;
 };
 
 /**
@@ -39,6 +43,7 @@ export class TokenError extends RequestError {
 	readonly errorDescription?: string;
 	readonly errorUri?: string;
 	readonly statusCode?: number;
+	readonly nextAttemptIn?: number;
 
 	constructor(message: string, details: TokenErrorDetails = {}, options?: Options | NormalizedOptions) {
 		// `RequestError` copies the cause's `code`; a retryable one (ECONNREFUSED) would make got retry the API request.
@@ -54,16 +59,30 @@ export class TokenError extends RequestError {
 		this.errorDescription = details.errorDescription;
 		this.errorUri = details.errorUri;
 		this.statusCode = details.statusCode;
+		this.nextAttemptIn = details.nextAttemptIn;
+	}
+
+	#copy(message: string, changes: TokenErrorDetails, options?: Options | NormalizedOptions): TokenError {
+		const {error: code, errorDescription, errorUri, statusCode, cause, nextAttemptIn} = this;
+		const error = new TokenError(message, {error: code, errorDescription, errorUri, statusCode, cause, nextAttemptIn, ...changes}, options);
+		// The frames of the original failure, under this message.
+		const frames = this.stack?.split('\n').slice(1) ?? [];
+		error.stack = [`${error.name}: ${message}`, ...frames].join('\n');
+		return error;
 	}
 
 	/**
 	The same failure, bound to one API request so got can route it; shared waiters each get their own.
 	*/
 	forRequest(options: Options | NormalizedOptions): TokenError {
-		const {error: code, errorDescription, errorUri, statusCode, cause} = this;
-		const error = new TokenError(this.message, {error: code, errorDescription, errorUri, statusCode, cause}, options);
-		error.stack = this.stack;
-		return error;
+		return this.#copy(this.message, {}, options);
+	}
+
+	/**
+	The same failure, told again during the cool-down.
+	*/
+	repeated(message: string, nextAttemptIn: number): TokenError {
+		return this.#copy(message, {nextAttemptIn});
 	}
 }
 
@@ -72,9 +91,14 @@ The configuration is wrong: thrown by `oauthHooks()` and `createTokenSource()` b
 */
 export class ConfigurationError extends TypeError {
 	override name = 'ConfigurationError';
+	/**
+	The option that is wrong, as a path: `tokenRequest.followRedirect`, `privateKey.alg`.
+	*/
+	readonly option: string;
 
 	constructor(option: string, problem: string) {
 		super(`got-oauth: \`${option}\` ${problem}`);
+		this.option = option;
 	}
 }
 
@@ -87,6 +111,34 @@ export function describeValue(value: unknown): string {
 	}
 
 	return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/**
+The longest piece of a server's text (an `error_description`) an error repeats.
+*/
+const maxServerText = 300;
+
+// ANSI escape sequences, then every other control character: a server's text must not rewrite a terminal or forge log lines.
+// eslint-disable-next-line no-control-regex, regexp/no-control-character -- matching them is the point.
+const ansiEscapes = /\u{1B}\[[\u{30}-\u{3F}]*[\u{20}-\u{2F}]*[\u{40}-\u{7E}]|\u{1B}[\u{40}-\u{5F}]/gv;
+// eslint-disable-next-line no-control-regex, regexp/no-control-character -- matching them is the point.
+const controlCharacters = /[\u{0}-\u{1F}\u{7F}-\u{9F}]+/gv;
+
+/**
+A server's text as an error may repeat it: without control characters, at most 300 characters, and with every one of `secrets` (the client's own credentials, should the server echo them) replaced by `[redacted]`.
+*/
+export function safeServerText(text: string | undefined, secrets: Iterable<string> = []): string | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+
+	let clean = text;
+	for (const secret of secrets) {
+		clean = clean.replaceAll(secret, '[redacted]');
+	}
+
+	clean = clean.replaceAll(ansiEscapes, '').replaceAll(controlCharacters, ' ');
+	return clean.length > maxServerText ? `${clean.slice(0, maxServerText - 1)}…` : clean;
 }
 
 /**

@@ -40,7 +40,7 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	['allowInsecureRequests as a string', {allowInsecureRequests: 'yes' as never}, '`allowInsecureRequests` must be a boolean, got string'],
 
 	// Client authentication and its credentials.
-	['no clientId', {clientId: undefined as never}, '`clientId` must be a non-empty string, got undefined'],
+	['no clientId', {clientId: undefined}, '`clientId` must be a non-empty string, got undefined'],
 	['a clientId that is a number', {clientId: 42 as never}, '`clientId` must be a non-empty string, got number'],
 	[
 		'an unknown clientAuthentication',

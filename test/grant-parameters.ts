@@ -117,7 +117,7 @@ test.serial('refresh_token: when onRefreshToken fails, the token request fails, 
 
 test.serial('a refresh_token in a response that is not a string is a TokenError', async t => {
 	tokenEndpointReplies([200, ok('at-1', {refresh_token: 42})]);
-	await t.throwsAsync(createTokenSource({...base, grant: 'refresh_token', refreshToken: 'rt-1'}).getToken(), {instanceOf: TokenError, message: /`refresh_token` is not a non-empty string/v});
+	await t.throwsAsync(createTokenSource({...base, grant: 'refresh_token', refreshToken: 'rt-1'}).getToken(), {instanceOf: TokenError, message: /^Token response from https:\/\/auth\.example\/oauth\/token has a `refresh_token` that is not a non-empty string/v});
 });
 
 // RFC 6749 §5.1: an absent refresh_token leaves the old one in use; an empty one is no token at all, so the response is malformed.
@@ -134,7 +134,7 @@ test.serial('refresh_token: an empty refresh_token in a response is a TokenError
 		},
 	});
 
-	const error = await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /`refresh_token` is not a non-empty string \(RFC 6749 §5\.1\)/v});
+	const error = await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /has a `refresh_token` that is not a non-empty string \(RFC 6749 §5\.1\)/v});
 	t.is(error.statusCode, 200);
 	t.deepEqual(stored, []);
 	t.is(await source.getToken(), 'at-2');
@@ -193,7 +193,7 @@ test.serial('a custom grant\'s requestToken rejects error responses, 200s with a
 	t.like(errors, [
 		{error: 'invalid_grant', statusCode: 400},
 		{error: 'slow_down', statusCode: 200},
-		{message: 'Token response is not a JSON object (RFC 6749 §5.1)', statusCode: 200},
+		{message: 'Token response from https://auth.example/oauth/token is not a JSON object (RFC 6749 §5.1)', statusCode: 200},
 	]);
 	const notAnObject = createTokenSource({...base, grant: async ({requestToken}) => requestToken('grant_type=x' as never)});
 	await t.throwsAsync(notAnObject.getToken(), {instanceOf: TokenError, message: '`requestToken` takes an object of form parameters'});

@@ -143,7 +143,7 @@ test.serial('a numeric string expires_in is accepted (Azure AD v1)', async t => 
 for (const expiresIn of ['3600abc', '1e3', '0x10', '', ' ', 'Infinity']) {
 	test.serial(`expires_in ${JSON.stringify(expiresIn)} is a TokenError`, async t => {
 		tokenEndpointReplies([200, {access_token: 'at-1', expires_in: expiresIn}]);
-		const error = await t.throwsAsync(createTokenSource(base).getToken(), {instanceOf: TokenError, message: /`expires_in` is not a non-negative number of seconds/v});
+		const error = await t.throwsAsync(createTokenSource(base).getToken(), {instanceOf: TokenError, message: /^Token response from https:\/\/auth\.example\/oauth\/token has an `expires_in` that is not a non-negative number of seconds \(RFC 6749 §5\.1\)$/v});
 		t.is(error.statusCode, 200);
 	});
 }

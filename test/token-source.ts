@@ -32,7 +32,8 @@ test('fetches on first use and reuses the token while it is valid', async t => {
 test('a token stops being used 60 s before expiry by default', async t => {
 	const clock = fakeClock();
 	const fetchToken = counting(call => token(call, 3600));
-	const source = new TokenSource({fetchToken, clock});
+	// Without refresh-ahead, so no background request replaces the token before the margin is reached.
+	const source = new TokenSource({fetchToken, clock, refreshAhead: 0});
 
 	await source.getToken();
 	clock.advance((3540 * 1000) - 1);
@@ -170,9 +171,15 @@ test('a failed token request reaches every waiter; after the cool-down the next 
 	}
 
 	t.is(fetchToken.calls, 1);
-	// Inside the default 1 s cool-down, the failure is answered without asking.
-	clock.advance(999);
-	await t.throwsAsync(source.getToken(), {is: failure});
+	// Inside the default 1 s cool-down, the failure is answered without asking, and says so.
+	clock.advance(900);
+	const repeated = await t.throwsAsync(source.getToken(), {
+		instanceOf: TokenError,
+		message: 'Token request failed with HTTP 400: invalid_client [failing fast after that failure: the token endpoint is asked again in 0.1 s]',
+	});
+	t.like(repeated, {error: 'invalid_client', statusCode: 400, nextAttemptIn: 100});
+	clock.advance(99);
+	await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: /asked again in 0\.1 s\]$/v});
 	t.is(fetchToken.calls, 1);
 	clock.advance(1);
 	t.is(await source.getToken(), 'token-2');
@@ -229,12 +236,15 @@ test('after the cool-down, one caller probes the token endpoint while the others
 	});
 	const source = new TokenSource({fetchToken, clock});
 
-	const failure = await t.throwsAsync(source.getToken());
+	await t.throwsAsync(source.getToken(), {message: 'down'});
 	clock.advance(1000);
 	const prober = source.getToken();
 	await settle();
-	await t.throwsAsync(source.getToken(), {is: failure});
-	await t.throwsAsync(source.getToken(), {is: failure});
+	for (let index = 0; index < 2; index++) {
+		const repeated = await t.throwsAsync(source.getToken(), {instanceOf: TokenError, message: 'down [failing fast after that failure: another caller is asking the token endpoint again now]'});
+		t.is(repeated.nextAttemptIn, 0);
+	}
+
 	t.is(fetchToken.calls, 2);
 
 	probe.resolve(token(2, 3600));

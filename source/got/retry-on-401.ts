@@ -19,19 +19,26 @@ The `afterResponse` hook: on a 401 to a request that carried our token, forget t
 */
 export function retryOn401(source: TokenSource): AfterResponseHook {
 	return (response, retryWithMergedOptions) => {
+		const {options} = response.request;
 		if (response.statusCode !== 401) {
+			if (source.isAwaitingAcceptance) {
+				const token = sentToken(options);
+				if (token !== undefined) {
+					source.accepted(token);
+				}
+			}
+
 			return response;
 		}
 
-		const {options} = response.request;
 		const state = readRequestState(options);
 		const token = sentToken(options);
 		if (token === undefined || state?.origin === undefined || state.retried === true || !isReplayable(options.body)) {
 			return response;
 		}
 
-		source.invalidate(token);
+		// A replacement the API rejected too is kept for a while: sending it again would only be rejected again.
 		// The flag, not retryCount, ends it: retryCount counts every kind of retry. preserveHooks lets the caller's own afterResponse hooks see the final response.
-		return retryWithMergedOptions({context: retryContext(state), preserveHooks: true});
+		return source.rejected(token) ? retryWithMergedOptions({context: retryContext(state), preserveHooks: true}) : response;
 	};
 }

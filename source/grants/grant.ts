@@ -2,6 +2,7 @@ import {isNonEmptyString} from '../checks.js';
 import {ConfigurationError, describeValue, TokenError} from '../errors.js';
 import type {NormalizedSigningKey} from '../signing/signing-key.js';
 import type {FormEntries, TokenEndpointTarget} from '../token-endpoint/fetch-token.js';
+import type {AnswerSource} from '../token-endpoint/token-response.js';
 import type {TokenSet} from '../token-source/token-source.js';
 
 /**
@@ -15,6 +16,10 @@ A successful token endpoint response: its status (absent for a token a custom gr
 export type TokenEndpointAnswer = {
 	readonly statusCode: number | undefined;
 	readonly json: Record<string, unknown>;
+	/**
+	Where it came from, for messages.
+	*/
+	readonly source?: AnswerSource;
 };
 
 /**

@@ -69,6 +69,16 @@ export function authorizationServerClient(options: TokenRequestOptions, {isRepla
 }
 
 /**
+What a low-level failure means for someone configuring the client.
+*/
+function hintFor(cause: Error & {code?: unknown}, url: URL): string {
+	// OpenSSL's words for a TLS handshake that got an HTTP answer.
+	return url.protocol === 'https:' && (cause.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || cause.code === 'EPROTO' || cause.message.includes('wrong version number'))
+		? `; the server at ${url.origin} answered in plain HTTP, not TLS: should the URL be http:?`
+		: '';
+}
+
+/**
 One request whose body may not exceed `maxResponseBytes`. Failures are `TokenError`s that hold neither got's options (the client credentials) nor the response body (a token).
 */
 export async function cappedRequest(client: Got, url: URL, options: Pick<OptionsInit, 'method' | 'context'>, what: string): Promise<Response<string>> {
@@ -81,10 +91,10 @@ export async function cappedRequest(client: Got, url: URL, options: Pick<Options
 		});
 	} catch (error) {
 		if (sizeCap.signal.aborted) {
-			throw new TokenError(`${what} response is larger than ${maxResponseBytes} bytes`);
+			throw new TokenError(`${what} failed: the response is larger than ${maxResponseBytes} bytes`);
 		}
 
 		const cause = cleanCause(error);
-		throw new TokenError(`${what} request to ${url.origin} failed: ${cause.message}`, {cause});
+		throw new TokenError(`${what} failed: ${cause.message}${hintFor(cause, url)}`, {cause});
 	}
 }

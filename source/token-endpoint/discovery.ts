@@ -105,7 +105,7 @@ async function fetchMetadata(client: Got, issuer: string, isInsecureAllowed: boo
 	const statuses: string[] = [];
 	for (const url of metadataUrls(issuer)) {
 		// eslint-disable-next-line no-await-in-loop
-		const response = await cappedRequest(client, url, {method: 'GET'}, 'Metadata');
+		const response = await cappedRequest(client, url, {method: 'GET'}, `Metadata request to ${url.href}`);
 		const json = response.statusCode === 200 ? parseJsonObject(response.body) : undefined;
 		if (json !== undefined) {
 			return readMetadata(json, url, issuer, isInsecureAllowed);

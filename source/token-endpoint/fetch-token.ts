@@ -60,27 +60,53 @@ const buildAttempt: BeforeRequestHook = async options => {
 };
 
 /**
+Form parameters that name things rather than prove them; every other value a token request carries is a credential.
+*/
+const publicParameters = new Set(['grant_type', 'client_id', 'scope', 'audience', 'resource', 'client_assertion_type', 'subject_token_type', 'actor_token_type', 'requested_token_type']);
+
+/**
+What an attempt sent that proves who the client is, in every form a server might echo it: an error must never repeat it.
+*/
+function sentSecrets(form: URLSearchParams, headers: Record<string, string>): string[] {
+	const secrets = [...form].filter(([name]) => !publicParameters.has(name)).map(([, value]) => value);
+	const {authorization} = headers;
+	if (authorization !== undefined) {
+		const [, credentials = ''] = authorization.split(' ', 2);
+		secrets.push(authorization, credentials, Buffer.from(credentials, 'base64').toString());
+	}
+
+	// Too short to tell from ordinary text.
+	return secrets.filter(secret => secret.length >= 4);
+}
+
+/**
 The token endpoint as one function: find it (configured, or from the issuer's metadata), ask it for a token with the configured grant and client authentication, and read the answer.
 */
 export function createFetchToken(config: NormalizedConfig): () => Promise<TokenSet> {
 	const client = authorizationServerClient(config.tokenRequest, {isReplaySafe: config.grant.isReplaySafe}, {method: 'POST', hooks: {beforeRequest: [buildAttempt]}});
-	const {endpoint} = config;
-	const resolveEndpoint: () => Promise<ResolvedEndpoint> = endpoint.kind === 'configured'
-		? async () => ({...endpoint.target, authentication: endpoint.authentication})
-		: createDiscovery(endpoint.discovery);
+	const {endpoint: plan} = config;
+	const resolveEndpoint: () => Promise<ResolvedEndpoint> = plan.kind === 'configured'
+		? async () => ({...plan.target, authentication: plan.authentication})
+		: createDiscovery(plan.discovery);
 	const grant = config.grant.create();
 
 	const callAt = (resolved: ResolvedEndpoint): TokenEndpointCall => ({
 		async post(grantParameters) {
+			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
+			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
 			const build: BuildAttempt = async () => {
 				const form = new URLSearchParams(withCommonParameters(await grantParameters(resolved), config.parameters));
 				const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
 				await resolved.authentication.authenticate({form, headers}, resolved);
+				for (const secret of sentSecrets(form, headers)) {
+					secrets.add(secret);
+				}
+
 				return {form, headers};
 			};
 
-			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, 'Token');
-			return parseTokenEndpointResponse(response.statusCode, response.body);
+			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
+			return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
 		},
 	});
 

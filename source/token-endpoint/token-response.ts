@@ -1,5 +1,5 @@
 import {isNonNegativeSeconds, isPlainObject} from '../checks.js';
-import {TokenError} from '../errors.js';
+import {TokenError, safeServerText} from '../errors.js';
 import type {TokenEndpointAnswer} from '../grants/grant.js';
 import type {TokenSet} from '../token-source/token-source.js';
 
@@ -20,40 +20,62 @@ export function parseJsonObject(body: string): JsonObject | undefined {
 	}
 }
 
-const withStatus = (statusCode: number | undefined): string => statusCode === undefined ? '' : ` with HTTP ${statusCode}`;
+/**
+Where an answer came from, for messages that say what to check, and what the server must not be allowed to echo back.
+*/
+export type AnswerSource = {
+	/**
+	The token endpoint, without query or fragment.
+	*/
+	readonly endpoint: string;
+	readonly clientId: string;
+	/**
+	The client's credentials as this attempt sent them.
+	*/
+	readonly secrets: ReadonlySet<string>;
+};
+
+function failurePrefix(source: AnswerSource | undefined, statusCode: number | undefined): string {
+	const request = source === undefined ? 'Token request' : `Token request to ${source.endpoint} for client "${source.clientId}"`;
+	return `${request} failed${statusCode === undefined ? '' : ` with HTTP ${statusCode}`}`;
+}
+
+const responseFrom = (source: AnswerSource | undefined): string => source === undefined ? 'Token response' : `Token response from ${source.endpoint}`;
 
 /**
-The `TokenError` an RFC 6749 §5.2 error response (or any failed response) stands for.
+The `TokenError` an RFC 6749 §5.2 error response (or any failed response) stands for. The server's text is cleaned: it may hold anything, even the client's credentials echoed back.
 */
-function tokenErrorFromResponse(json: JsonObject | undefined, statusCode: number | undefined): TokenError {
-	const error = stringOrUndefined(json?.error);
-	const errorDescription = stringOrUndefined(json?.error_description);
-	const details = {error, errorDescription, errorUri: stringOrUndefined(json?.error_uri), statusCode};
+function tokenErrorFromResponse(json: JsonObject | undefined, statusCode: number | undefined, source: AnswerSource | undefined): TokenError {
+	const clean = (value: unknown) => safeServerText(stringOrUndefined(value), source?.secrets);
+	const error = clean(json?.error);
+	const errorDescription = clean(json?.error_description);
+	const details = {error, errorDescription, errorUri: clean(json?.error_uri), statusCode};
 	if (error === undefined) {
-		return new TokenError(`Token request failed${withStatus(statusCode)} and no RFC 6749 §5.2 error response`, details);
+		const hint = statusCode === 404 && source !== undefined ? `: is ${source.endpoint} the token endpoint?` : '';
+		return new TokenError(`${failurePrefix(source, statusCode)} and no RFC 6749 §5.2 error response${hint}`, details);
 	}
 
 	const description = errorDescription === undefined ? '' : ` (${errorDescription})`;
-	return new TokenError(`Token request failed${withStatus(statusCode)}: ${error}${description}`, details);
+	return new TokenError(`${failurePrefix(source, statusCode)}: ${error}${description}`, details);
 }
 
 /**
 A token endpoint response as a successful answer, or the `TokenError` it is: a non-2xx status, a body that is not a JSON object, or a 200 with `error` (some servers send one).
 */
-export function parseTokenEndpointResponse(statusCode: number, body: string): TokenEndpointAnswer {
+export function parseTokenEndpointResponse(statusCode: number, body: string, source: AnswerSource): TokenEndpointAnswer {
 	const json = parseJsonObject(body);
 	if (statusCode < 200 || statusCode > 299 || json?.error !== undefined) {
-		throw tokenErrorFromResponse(json, statusCode);
+		throw tokenErrorFromResponse(json, statusCode, source);
 	}
 
 	if (json === undefined) {
-		throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode});
+		throw new TokenError(`${responseFrom(source)} is not a JSON object (RFC 6749 §5.1)`, {statusCode});
 	}
 
-	return {statusCode, json};
+	return {statusCode, json, source};
 }
 
-function parseExpiresIn(value: unknown, statusCode: number | undefined): number | undefined {
+function parseExpiresIn(value: unknown, statusCode: number | undefined, source: AnswerSource | undefined): number | undefined {
 	if (value === undefined || value === null) {
 		return undefined;
 	}
@@ -61,7 +83,7 @@ function parseExpiresIn(value: unknown, statusCode: number | undefined): number 
 	// Azure AD v1 sends a numeric string.
 	const expiresIn = typeof value === 'string' && /^\s*\d+(?:\.\d+)?\s*$/v.test(value) ? Number(value) : value;
 	if (!isNonNegativeSeconds(expiresIn)) {
-		throw new TokenError('Token response `expires_in` is not a non-negative number of seconds (RFC 6749 §5.1)', {statusCode});
+		throw new TokenError(`${responseFrom(source)} has an \`expires_in\` that is not a non-negative number of seconds (RFC 6749 §5.1)`, {statusCode});
 	}
 
 	return expiresIn;
@@ -70,38 +92,39 @@ function parseExpiresIn(value: unknown, statusCode: number | undefined): number 
 /**
 The token set in a successful response (RFC 6749 §5.1). Other members, such as RFC 8693's `issued_token_type`, are allowed and ignored. The JSON may come from a custom grant function, unchecked.
 */
-export function parseTokenObject({json, statusCode}: {readonly json: unknown; readonly statusCode: number | undefined}): TokenSet {
+export function parseTokenObject({json, statusCode, source}: {readonly json: unknown; readonly statusCode: number | undefined; readonly source?: AnswerSource}): TokenSet {
 	if (!isPlainObject(json)) {
-		throw new TokenError('Token response is not a JSON object (RFC 6749 §5.1)', {statusCode});
+		throw new TokenError(`${responseFrom(source)} is not a JSON object (RFC 6749 §5.1)`, {statusCode});
 	}
 
 	// Some servers answer 200 with an error body.
 	if (json.error !== undefined) {
-		throw tokenErrorFromResponse(json, statusCode);
+		throw tokenErrorFromResponse(json, statusCode, source);
 	}
 
-	const accessToken = json.access_token;
+	const {access_token: accessToken, token_type: _type, expires_in: _expiresIn, scope, refresh_token: _refreshToken, ...extra} = json;
 	if (typeof accessToken !== 'string' || accessToken.length === 0) {
-		throw new TokenError('Token response has no `access_token` string (RFC 6749 §5.1)', {statusCode});
+		throw new TokenError(`${responseFrom(source)} has no \`access_token\` string (RFC 6749 §5.1)`, {statusCode});
 	}
 
 	const tokenType = json.token_type ?? 'Bearer';
 	if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
 		const shown = typeof tokenType === 'string' ? tokenType.slice(0, 32) : typeof tokenType;
-		throw new TokenError(`Token response \`token_type\` is "${shown}", only Bearer is supported (RFC 6750)`, {statusCode});
+		throw new TokenError(`${responseFrom(source)} has the \`token_type\` "${shown}"; only Bearer is supported (RFC 6750)`, {statusCode});
 	}
 
 	// Absent means "keep the one you have" (RFC 6749 §6); an empty one is no refresh token at all.
 	const refreshToken = json.refresh_token;
 	if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken.length === 0)) {
-		throw new TokenError('Token response `refresh_token` is not a non-empty string (RFC 6749 §5.1)', {statusCode});
+		throw new TokenError(`${responseFrom(source)} has a \`refresh_token\` that is not a non-empty string (RFC 6749 §5.1)`, {statusCode});
 	}
 
 	return {
 		accessToken,
 		tokenType,
-		expiresIn: parseExpiresIn(json.expires_in, statusCode),
-		scope: stringOrUndefined(json.scope),
+		expiresIn: parseExpiresIn(json.expires_in, statusCode, source),
+		scope: stringOrUndefined(scope),
 		refreshToken,
+		extra,
 	};
 }

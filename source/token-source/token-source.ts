@@ -26,6 +26,10 @@ export type TokenSet = {
 	A refresh token, when the server issued one (RFC 6749 §5.1); a rotating server sends a new one each time.
 	*/
 	refreshToken?: string;
+	/**
+	The response's other members, as sent: RFC 8693's `issued_token_type`, an `id_token`, a provider's own.
+	*/
+	extra?: Readonly<Record<string, unknown>>;
 };
 
 export type TokenSourceOptions = CacheOptions & {
@@ -36,7 +40,12 @@ export type TokenSourceOptions = CacheOptions & {
 };
 
 type CachedToken = {
+	readonly tokenSet: TokenSet;
 	readonly accessToken: string;
+	/**
+	It was fetched to replace a token the API rejected, and the API has not accepted it yet.
+	*/
+	isUnprovenReplacement: boolean;
 	/**
 	On the clock's scale: from here on, one background refresh is started.
 	*/
@@ -45,6 +54,10 @@ type CachedToken = {
 	On the clock's scale: the first instant the token is no longer handed out.
 	*/
 	readonly usableUntil: number;
+	/**
+	Wall-clock milliseconds when the token expires, by its own account.
+	*/
+	readonly expiresAt: number;
 };
 
 type Failure = {
@@ -53,6 +66,16 @@ type Failure = {
 	On the clock's scale: until then, callers get `error` without a new token request.
 	*/
 	readonly until: number;
+};
+
+/**
+A token set as a token source holds it: what the token endpoint said, and when the token expires.
+*/
+export type TokenDetails = TokenSet & {
+	/**
+	When the token expires, by its lifetime (`expires_in`, a JWT's `exp`, or `defaultLifetime`), on the wall clock.
+	*/
+	expiresAt: Date;
 };
 
 export type GetTokenOptions = {
@@ -141,6 +164,16 @@ export class TokenSource {
 	#isFetching = false;
 	#backgroundFailures = 0;
 	#backgroundRetryAt = 0;
+	/**
+	The next token fetched replaces one the API rejected.
+	*/
+	#isReplacing = false;
+	#rejectionsInARow = 0;
+	/**
+	A rejected replacement, kept until `#holdUntil` (on the clock's scale) rather than replaced again.
+	*/
+	#heldToken: string | undefined;
+	#holdUntil = 0;
 
 	// One token request for every caller that finds no valid token; p-memoize forgets it once settled, so the next call after the cool-down asks again.
 	readonly #refresh = pMemoize(async () => this.#fetch(), {cache: false});
@@ -154,10 +187,12 @@ export class TokenSource {
 		this.#settings = checkCacheOptions(options);
 	}
 
-	async #fetch(): Promise<string> {
+	async #fetch(): Promise<CachedToken> {
 		const {clock, coolDown, maxCoolDown} = this.#settings;
 		// Timed from the request, not the response: the server's clock for `expires_in` started before we heard of it.
 		const requestedAt = clock();
+		const requestedAtWall = Date.now();
+		const isReplacement = this.#isReplacing;
 		let tokenSet: TokenSet;
 		this.#isFetching = true;
 		try {
@@ -173,17 +208,32 @@ export class TokenSource {
 
 		this.#failure = undefined;
 		this.#failuresInARow = 0;
-		this.#cached = this.#timed(tokenSet, requestedAt);
-		return tokenSet.accessToken;
+		this.#isReplacing = false;
+		// A token fetched for its own sake, not to replace a rejected one: whatever the API rejected before is behind us.
+		if (!isReplacement) {
+			this.#rejectionsInARow = 0;
+		}
+
+		const cached = this.#timed(tokenSet, requestedAt, requestedAtWall, isReplacement);
+		this.#cached = cached;
+		return cached;
 	}
 
-	#timed({accessToken, expiresIn}: TokenSet, requestedAt: number): CachedToken {
+	#timed(tokenSet: TokenSet, requestedAt: number, requestedAtWall: number, isReplacement: boolean): CachedToken {
 		const {expiryMargin, defaultLifetime, refreshAhead} = this.#settings;
+		const {accessToken, expiresIn} = tokenSet;
 		const lifetime = expiresIn ?? jwtLifetime(accessToken) ?? defaultLifetime;
 		// Half the lifetime at most, so a 60 s token is still used for 30 s instead of never.
 		const usable = Math.max(minimumUsableLifetime, lifetime - Math.min(expiryMargin, lifetime / 2));
 		const usableUntil = requestedAt + (usable * 1000);
-		return {accessToken, refreshFrom: usableUntil - (Math.min(refreshAhead, usable / 2) * 1000), usableUntil};
+		return {
+			tokenSet,
+			accessToken,
+			isUnprovenReplacement: isReplacement,
+			refreshFrom: usableUntil - (Math.min(refreshAhead, usable / 2) * 1000),
+			usableUntil,
+			expiresAt: requestedAtWall + (lifetime * 1000),
+		};
 	}
 
 	#refreshInBackground(): void {
@@ -198,6 +248,65 @@ export class TokenSource {
 		});
 	}
 
+	#usable(): CachedToken | undefined {
+		const cached = this.#cached;
+		if (cached === undefined) {
+			return undefined;
+		}
+
+		const now = this.#settings.clock();
+		if (now < cached.refreshFrom) {
+			return cached;
+		}
+
+		if (now >= cached.usableUntil) {
+			return undefined;
+		}
+
+		if (now >= this.#backgroundRetryAt) {
+			this.#refreshInBackground();
+		}
+
+		return cached;
+	}
+
+	/**
+	The failure callers get at once during the cool-down, or while one caller probes the token endpoint after it, saying so.
+	*/
+	#fastFailure(): TokenError | undefined {
+		const failure = this.#failure;
+		if (failure === undefined) {
+			return undefined;
+		}
+
+		const wait = failure.until - this.#settings.clock();
+		if (!this.#isFetching && wait <= 0) {
+			return undefined;
+		}
+
+		const {error} = failure;
+		const when = this.#isFetching ? 'another caller is asking the token endpoint again now' : `the token endpoint is asked again in ${Math.ceil(wait / 100) / 10} s`;
+		return error.repeated(`${error.message} [failing fast after that failure: ${when}]`, this.#isFetching ? 0 : wait);
+	}
+
+	async #acquire(options: GetTokenOptions): Promise<CachedToken> {
+		const cached = this.#usable();
+		if (cached !== undefined) {
+			return cached;
+		}
+
+		const {signal} = options;
+		// An aborted caller must not start a token request for nobody.
+		signal?.throwIfAborted();
+		const failure = this.#fastFailure();
+		// After a failure, one request probes the token endpoint at a time; the rest fail fast instead of queueing behind it.
+		if (failure !== undefined) {
+			throw failure;
+		}
+
+		return signal === undefined ? this.#refresh() : abortable(this.#refresh(), signal);
+	}
+
 	/**
 	The cached token if it is still usable, synchronously; `undefined` otherwise. Starts nothing.
 	*/
@@ -210,50 +319,27 @@ export class TokenSource {
 	`getToken()` without the wait: the cached token while it is usable, else `undefined` where `getToken()` would have to wait for a token request. Like `getToken()`, it starts the one background refresh when the token is near its end. What the hooks call on every request: no promise while a token is cached.
 	*/
 	getTokenSync(): string | undefined {
-		const cached = this.#cached;
-		if (cached === undefined) {
-			return undefined;
-		}
-
-		const now = this.#settings.clock();
-		if (now < cached.refreshFrom) {
-			return cached.accessToken;
-		}
-
-		if (now >= cached.usableUntil) {
-			return undefined;
-		}
-
-		if (now >= this.#backgroundRetryAt) {
-			this.#refreshInBackground();
-		}
-
-		return cached.accessToken;
+		return this.#usable()?.accessToken;
 	}
 
 	/**
-	A usable access token: the cached one, or a new one shared with every concurrent caller. During the cool-down after a failure, and while one caller probes the token endpoint after it, that failure at once.
+	A usable access token: the cached one, or a new one shared with every concurrent caller. During the cool-down after a failure, and while one caller probes the token endpoint after it, that failure at once, saying so.
 	*/
 	async getToken(options: GetTokenOptions = {}): Promise<string> {
-		const cached = this.getTokenSync();
-		if (cached !== undefined) {
-			return cached;
-		}
-
-		const {signal} = options;
-		// An aborted caller must not start a token request for nobody.
-		signal?.throwIfAborted();
-		const failure = this.#failure;
-		// After a failure, one request probes the token endpoint at a time; the rest fail fast instead of queueing behind it.
-		if (failure !== undefined && (this.#isFetching || this.#settings.clock() < failure.until)) {
-			throw failure.error;
-		}
-
-		return signal === undefined ? this.#refresh() : abortable(this.#refresh(), signal);
+		const {accessToken} = await this.#acquire(options);
+		return accessToken;
 	}
 
 	/**
-	Forget `accessToken` if it is still the cached one (the API rejected it). A token already replaced is left alone, so many requests failing with the same stale token cause one new token request, not many.
+	Like `getToken()`, with everything the token endpoint said of the token (`scope`, `tokenType`, the response's other members) and when it expires.
+	*/
+	async getTokenDetails(options: GetTokenOptions = {}): Promise<TokenDetails> {
+		const {tokenSet, expiresAt} = await this.#acquire(options);
+		return {...tokenSet, expiresAt: new Date(expiresAt)};
+	}
+
+	/**
+	Forget `accessToken` if it is still the cached one; the next caller gets a new one. A token already replaced is left alone. Returns whether the token was forgotten.
 	*/
 	invalidate(accessToken: string): boolean {
 		if (this.#cached?.accessToken !== accessToken) {
@@ -262,5 +348,55 @@ export class TokenSource {
 
 		this.#cached = undefined;
 		return true;
+	}
+
+	/**
+	The API rejected `accessToken` (a 401): forget it if it is still the cached one, so many requests failing with the same stale token cause one new token request, not many. Returns whether a retry can expect another token: `true` when it was forgotten or already replaced.
+
+	A token that was itself fetched to replace a rejected one, and is rejected before the API ever accepted it, is kept for a back-off (`coolDown`, doubling with each such rejection in a row, up to `maxCoolDown`) and `false` is returned: an API that rejects every token (a wrong `audience`) then costs a few token requests, not one per call.
+	*/
+	rejected(accessToken: string): boolean {
+		const cached = this.#cached;
+		if (cached?.accessToken !== accessToken) {
+			return true;
+		}
+
+		if (cached.isUnprovenReplacement) {
+			const {clock, coolDown, maxCoolDown} = this.#settings;
+			const now = clock();
+			// The first rejection of a replacement starts its back-off; one after the back-off replaces it.
+			if (this.#heldToken !== accessToken) {
+				this.#heldToken = accessToken;
+				this.#holdUntil = now + coolDownAfter(++this.#rejectionsInARow, coolDown, maxCoolDown);
+			}
+
+			if (now < this.#holdUntil) {
+				return false;
+			}
+		}
+
+		this.#cached = undefined;
+		this.#isReplacing = true;
+		return true;
+	}
+
+	/**
+	Whether the cached token is a replacement the API has not yet accepted: only then does `accepted()` need calling. Cheap, for every response.
+	*/
+	get isAwaitingAcceptance(): boolean {
+		return this.#cached?.isUnprovenReplacement === true;
+	}
+
+	/**
+	The API accepted `accessToken` (any answer but 401): a replacement that works is an ordinary token again.
+	*/
+	accepted(accessToken: string): void {
+		const cached = this.#cached;
+		if (cached?.accessToken !== accessToken || !cached.isUnprovenReplacement) {
+			return;
+		}
+
+		cached.isUnprovenReplacement = false;
+		this.#rejectionsInARow = 0;
 	}
 }
