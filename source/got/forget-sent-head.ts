@@ -1,0 +1,101 @@
+import {ClientRequest, OutgoingMessage} from 'node:http';
+import type {Socket} from 'node:net';
+
+/*
+Node keeps a request's serialized head (`_header`) and its header map on the ClientRequest for the request's whole life, and got keeps the ClientRequest on every error it makes (`error.request`, `error.response.req`), where `util.inspect(error, {showHidden: true})` finds it. Once the head is on its way, Node reads `_header` only to see that there is one, so the copies can lose the token. Best effort, on Node's and got's internals, each checked before use: where they differ, the copies stay, and sending is never affected.
+*/
+
+const redacted = 'Bearer [redacted]';
+
+const outHeaders = Object.getOwnPropertySymbols(new OutgoingMessage()).find(symbol => symbol.description === 'kOutHeaders');
+
+type NodeRequestInternals = ClientRequest & {
+	_header?: unknown;
+	_headerSent?: boolean;
+	outputData?: Array<{data: unknown}>;
+	[key: symbol]: Record<string, unknown> | undefined;
+};
+
+type Http2RequestInternals = {
+	isGotHttp2Request?: boolean;
+	headersSent?: boolean;
+	headers?: Record<string, unknown>;
+	stream?: {sentHeaders?: Record<string, unknown>};
+	on(event: string, listener: () => void): unknown;
+};
+
+function forgetHttp2(request: Http2RequestInternals): void {
+	const forget = (): void => {
+		if (request.headersSent !== true || request.stream === undefined) {
+			return;
+		}
+
+		delete request.headers?.authorization;
+		delete request.stream.sentHeaders?.authorization;
+	};
+
+	// got's HTTP/2 request emits `socket` right after its stream has sent the headers.
+	request.on('socket', forget);
+	request.on('close', forget);
+}
+
+function forgetHttp1(request: NodeRequestInternals, header: string, signal: AbortSignal | undefined): void {
+	const forget = (): void => {
+		if (request._headerSent !== true) {
+			return;
+		}
+
+		if (typeof request._header === 'string') {
+			request._header = request._header.replace(header, () => redacted);
+		}
+
+		const map = outHeaders === undefined ? undefined : request[outHeaders];
+		if (map?.authorization !== undefined) {
+			delete map.authorization;
+		}
+	};
+
+	const forgetQueued = (): void => {
+		forget();
+		// Failed or aborted before the socket connected: the head still waits in the output queue or in the socket.
+		for (const entry of request.outputData ?? []) {
+			if (typeof entry.data === 'string') {
+				entry.data = entry.data.replace(header, () => redacted);
+			}
+		}
+
+		const socket: (Socket & {_pendingData?: unknown}) | undefined = request.socket ?? undefined;
+		if (socket?.destroyed === true && typeof socket._pendingData === 'string') {
+			socket._pendingData = socket._pendingData.replace(header, () => redacted);
+		}
+	};
+
+	// `finish`: the head went to the socket. `error` comes before got builds its error for a failed connection; `close` ends every request.
+	// `on`, not `once`: the handlers are idempotent, and `once` costs a wrapper per listener.
+	request.on('finish', forget);
+	request.on('error', forgetQueued);
+	request.on('close', forgetQueued);
+	if (signal === undefined || signal.aborted) {
+		return;
+	}
+
+	// got builds its AbortError at once on abort; this request's `close` comes only after the caller holds the error.
+	signal.addEventListener('abort', forgetQueued, {once: true});
+	request.on('close', () => {
+		signal.removeEventListener('abort', forgetQueued);
+	});
+}
+
+/**
+Once `request` has sent `header`, wipe the copies of it that Node and got keep.
+*/
+export function forgetSentHead(request: unknown, header: string, signal: AbortSignal | undefined): void {
+	if (request instanceof ClientRequest) {
+		forgetHttp1(request as NodeRequestInternals, header, signal);
+		return;
+	}
+
+	if ((request as Http2RequestInternals | undefined)?.isGotHttp2Request === true) {
+		forgetHttp2(request as Http2RequestInternals);
+	}
+}
