@@ -27,6 +27,15 @@ function functionId(value: AnyFunction): string {
 const isBytes = (item: unknown): item is string | Uint8Array => typeof item === 'string' || item instanceof Uint8Array;
 
 /**
+Why a value cannot name a token that several processes share: a function is known only by its identity within one process, so another process's different function could get the same cache key, and a token for another subject.
+*/
+export function processLocalProblem(option: string, value: unknown): {option: string; problem: string} | undefined {
+	return typeof value === 'function'
+		? {option, problem: 'cannot be a function with `store`: a function is known only within its process, so processes cannot tell whether their tokens are interchangeable'}
+		: undefined;
+}
+
+/**
 A hash of `value`, or of each of its items: one value, a list of certificates, or got's pfx entries `{buffer, passphrase}`, of which only `buffer` names the certificate. A function counts by identity.
 */
 export function fingerprint(value: unknown): string | undefined {

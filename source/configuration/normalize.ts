@@ -26,13 +26,14 @@ import {checkSigningKey} from '../signing/signing-key.js';
 import type {DiscoverySettings} from '../token-endpoint/discovery.js';
 import {checkTokenEndpointOptions, tokenEndpointOptionNames, type TokenEndpointOptions, type TokenRequestOptions} from '../token-endpoint/options.js';
 import type {FormEntries, TokenEndpointTarget} from '../token-endpoint/fetch-token.js';
+import {storeOptionNames, type StoreOptions} from '../stores/options.js';
 import {cacheOptionNames, type CacheOptions} from '../token-source/cache-options.js';
 import {refuseUnknownOptions} from './known-options.js';
 
 /**
 Everything `oauthHooks()` and `createTokenSource()` take: where the token endpoint is and how to reach it, who the client is and how it proves it, which grant, what to ask for, how to cache, and where the token may go. Each part's options are documented beside their checks.
 */
-export type OAuthConfig = TokenEndpointOptions & ClientAuthenticationOptions & GrantSelection & TokenParameterOptions & CacheOptions & OriginOptions;
+export type OAuthConfig = TokenEndpointOptions & ClientAuthenticationOptions & GrantSelection & TokenParameterOptions & CacheOptions & OriginOptions & StoreOptions;
 
 /**
 Where the token endpoint is, and how the client authenticates there. A configured endpoint has its method decided; only discovery may leave it to the server's metadata.
@@ -65,6 +66,7 @@ const knownOptions: readonly string[] = [
 	...grantOptionNames,
 	...tokenParameterOptionNames,
 	...cacheOptionNames,
+	...storeOptionNames,
 	...originOptionNames,
 ];
 

@@ -1,5 +1,5 @@
 import {isPlainObject} from '../checks.js';
-import {fingerprint} from '../configuration/fingerprint.js';
+import {fingerprint, processLocalProblem} from '../configuration/fingerprint.js';
 import {TokenError} from '../errors.js';
 import {parseTokenObject} from '../token-endpoint/token-response.js';
 import type {FormEntries, FormParameters} from '../token-endpoint/fetch-token.js';
@@ -42,6 +42,7 @@ export function prepareCustomGrant(grant: CustomGrant): PreparedGrant {
 		identity: {type: 'custom', request: fingerprint(grant)},
 		// Grants with single-use credentials are built in; what a function sends is presumed safe to send again.
 		isReplaySafe: true,
+		sharingProblem: processLocalProblem('grant', grant),
 		usesPrivateKey: false,
 		authenticatesClient: false,
 		create: () => ({

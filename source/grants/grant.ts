@@ -64,6 +64,10 @@ export type PreparedGrant = {
 	*/
 	readonly authenticatesClient: boolean;
 	/**
+	Why the grant's token may not be shared through a `store`: the option at fault and the problem. Absent when it may be.
+	*/
+	readonly sharingProblem?: {readonly option: string; readonly problem: string};
+	/**
 	The grant's state for one token source.
 	*/
 	create(): Grant;

@@ -1,5 +1,5 @@
 import {isPlainObject, optionNames} from '../checks.js';
-import {fingerprint} from '../configuration/fingerprint.js';
+import {fingerprint, processLocalProblem} from '../configuration/fingerprint.js';
 import {ConfigurationError, describeValue} from '../errors.js';
 import {freshClaims, privateKeySigner} from '../signing/assertion.js';
 import {parseTokenObject} from '../token-endpoint/token-response.js';
@@ -66,6 +66,7 @@ export const jwtBearer = {
 			type,
 			identity: {type, assertion: fingerprint(options.assertion), assertionClaims: options.assertionClaims ?? {}},
 			isReplaySafe: true,
+			sharingProblem: processLocalProblem('assertion', options.assertion),
 			usesPrivateKey: options.assertion === undefined,
 			authenticatesClient: true,
 			create() {

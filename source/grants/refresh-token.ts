@@ -69,6 +69,8 @@ export const refreshToken = {
 			// The first refresh token names the grant; rotation must not change the key.
 			identity: {type: 'refresh_token', refreshToken: fingerprint(initial)},
 			isReplaySafe: false,
+			// RFC 6749 §6: processes sharing one refresh token would race to redeem it, and a rotated one works once.
+			sharingProblem: {option: 'store', problem: 'cannot share a refresh_token grant\'s token: every process would redeem the one refresh token, and a rotated one works once (RFC 6749 §6)'},
 			usesPrivateKey: false,
 			authenticatesClient: false,
 			create() {

@@ -1,5 +1,5 @@
 import {checkOptionalString, optionNames} from '../checks.js';
-import {fingerprint} from '../configuration/fingerprint.js';
+import {fingerprint, processLocalProblem} from '../configuration/fingerprint.js';
 import {ConfigurationError} from '../errors.js';
 import {parseTokenObject} from '../token-endpoint/token-response.js';
 import type {FormEntries} from '../token-endpoint/fetch-token.js';
@@ -94,6 +94,7 @@ export const tokenExchange = {
 				requestedTokenType,
 			},
 			isReplaySafe: true,
+			sharingProblem: processLocalProblem('subjectToken', subjectToken) ?? processLocalProblem('actorToken', actor?.token),
 			usesPrivateKey: false,
 			authenticatesClient: false,
 			create: () => ({

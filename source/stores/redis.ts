@@ -1,5 +1,4 @@
-import {ConfigurationError} from '../errors.js';
-import {describe} from '../validation.js';
+import {ConfigurationError, describeValue} from '../errors.js';
 import {encryptionKeyProblem, type EncryptionKey} from './configuration.js';
 import {setStoreEncryptionKey, type TokenStore} from './store.js';
 
@@ -83,7 +82,7 @@ function commandsOf(client: unknown): Commands {
 		}
 	}
 
-	throw new ConfigurationError('redisTokenStore(client)', `must be a node-redis (\`redis\`) or ioredis client, got ${describe(client)}`);
+	throw new ConfigurationError('redisTokenStore(client)', `must be a node-redis (\`redis\`) or ioredis client, got ${describeValue(client)}`);
 }
 
 function milliseconds(option: string, value: unknown, fallback: number): number {
@@ -120,7 +119,7 @@ export function redisTokenStore(client: RedisClient, options: RedisTokenStoreOpt
 	const commands = commandsOf(client);
 	const {prefix = 'got-oauth:', encryptionKey} = options;
 	if (typeof prefix !== 'string') {
-		throw new ConfigurationError('prefix', `must be a string, got ${describe(prefix)}`);
+		throw new ConfigurationError('prefix', `must be a string, got ${describeValue(prefix)}`);
 	}
 
 	const problem = encryptionKey === undefined ? undefined : encryptionKeyProblem(encryptionKey);

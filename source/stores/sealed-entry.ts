@@ -7,7 +7,7 @@ import {
 	KeyObject,
 	randomBytes,
 } from 'node:crypto';
-import {isPlainObject} from '../validation.js';
+import {isPlainObject} from '../checks.js';
 
 /*
 A token at rest: AES-256-GCM, so that read access to the store reveals no token, and a value that was changed, cut, moved to another key or written with another key opens as nothing.
@@ -55,6 +55,7 @@ const info = {
 	encryption: 'got-oauth token store v1 encryption',
 	fingerprint: 'got-oauth token store v1 fingerprint',
 	keyId: 'got-oauth token store v1 key id',
+	credential: 'got-oauth token store v1 credential',
 } as const;
 
 /** Stored values are a few hundred bytes; anything far bigger is not ours and is not worth decrypting. */
@@ -80,6 +81,13 @@ export function deriveStoreKeys(material: KeyMaterial): StoreKeys {
 		fingerprintKey: createSecretKey(derive(info.fingerprint, 32)),
 		keyId: derive(info.keyId, 8).toString('hex'),
 	};
+}
+
+/**
+An encryption key of 32 bytes derived from the client's own secret (its client secret or private key), for a client given none: every process holding that secret derives the same key, and a store reader who lacks it cannot open the entries.
+*/
+export function keyFromCredential(credential: string | KeyObject): Uint8Array {
+	return Buffer.from(hkdfSync('sha256', materialBytes(credential), salt, info.credential, 32));
 }
 
 /** The fingerprint of an access token, as stored in the second field of a value. */

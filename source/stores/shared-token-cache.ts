@@ -1,9 +1,8 @@
 import {randomUUID} from 'node:crypto';
 import {performance} from 'node:perf_hooks';
-import {decodeJwt} from 'jose';
 import {coolDownAfter} from '../backoff.js';
 import {ConfigurationError} from '../errors.js';
-import type {TokenSet} from '../token-response.js';
+import type {TokenSet} from '../token-source/token-source.js';
 import {openEntry, sealEntry, tokenFingerprint, valueFingerprint, type StoreKeys, type StoredToken} from './sealed-entry.js';
 import {isTokenStore, storeProblem, type KeyvStore, type Store, type TokenStore} from './store.js';
 
@@ -34,22 +33,27 @@ export type StoreEvent =
 	/** The store was skipped after a recent failure: this process fetches its own token. */
 	| {readonly type: 'store-skipped'};
 
+/**
+A token with its times, as the token source computed them: wall-clock epoch milliseconds, so that every process reads them alike.
+*/
+export type SharedToken = {
+	readonly tokenSet: TokenSet;
+	/**
+	When the token expires.
+	*/
+	readonly expiresAt: number;
+	/**
+	After this no process uses it: `expiresAt` less the expiry margin.
+	*/
+	readonly usableUntil: number;
+};
+
 export type SharedTokenCacheOptions = {
 	store: Store;
 	/** The token source's cache key: equal only for configurations that get interchangeable tokens. */
 	cacheKey: string;
 	/** See `resolveStoreKeys()`. */
 	keys: StoreKeys;
-	/**
-	Seconds before expiry that a token stops being used, capped at half its lifetime; as the token source's option of the same name.
-	@default 60
-	*/
-	expiryMargin?: number;
-	/**
-	Lifetime in seconds of a token without `expiresIn` and without a JWT `exp`; as the token source's option of the same name.
-	@default 300
-	*/
-	defaultLifetime?: number;
 	/**
 	Milliseconds one store call may take before it counts as a failure.
 	@default store.timeout ?? 250
@@ -93,8 +97,8 @@ const timedOut = Symbol('timed out');
 /** Another process holds the lock: poll again. */
 const waiting = Symbol('waiting');
 type Failed = typeof failed;
-type Read = TokenSet | undefined | Failed;
-type Fetch = () => Promise<TokenSet>;
+type Read = SharedToken | undefined | Failed;
+type Fetch = () => Promise<SharedToken>;
 
 /** One `fetchShared()` call that found no token in a store with a lock. */
 type Attempt = {
@@ -136,34 +140,11 @@ function failureReason(error: unknown): string {
 		: redisErrorPrefix.exec(error.message)?.groups?.prefix ?? error.name;
 }
 
-const printableAscii = /^[\u{20}-\u{7E}]+$/v;
-
-/** The token source rejects anything else; it is not stored for others either. */
-function isStorable(tokenSet: TokenSet | undefined): tokenSet is TokenSet {
-	return typeof tokenSet?.accessToken === 'string' && printableAscii.test(tokenSet.accessToken)
-		&& typeof tokenSet.tokenType === 'string'
-		&& (tokenSet.scope === undefined || typeof tokenSet.scope === 'string')
-		&& (tokenSet.expiresIn === undefined || (typeof tokenSet.expiresIn === 'number' && Number.isFinite(tokenSet.expiresIn) && tokenSet.expiresIn >= 0));
-}
-
-/** A JWT's `exp` in epoch milliseconds, read without verifying it, as the token source does. */
-function jwtExpiry(accessToken: string): number | undefined {
-	try {
-		const {exp} = decodeJwt(accessToken);
-		return typeof exp === 'number' ? exp * 1000 : undefined;
-	} catch {
-		return undefined;
-	}
-}
-
-/** A stored token as the token source takes it: `expiresIn` counts from now, so the in-memory cache expires it when its writer would. */
-function adopt(entry: StoredToken, now: number): TokenSet {
-	return {
-		accessToken: entry.accessToken,
-		tokenType: entry.tokenType,
-		...(entry.scope !== undefined && {scope: entry.scope}),
-		expiresIn: (entry.expiresAt - now) / 1000,
-	};
+/**
+A stored token as this process takes it.
+*/
+function adopt({accessToken, tokenType, scope, expiresAt, usableUntil}: StoredToken): SharedToken {
+	return {tokenSet: {accessToken, tokenType, ...(scope !== undefined && {scope})}, expiresAt, usableUntil};
 }
 
 /**
@@ -175,8 +156,6 @@ export class SharedTokenCache {
 	readonly #lockingStore: TokenStore | undefined;
 	readonly #key: string;
 	readonly #keys: StoreKeys;
-	readonly #expiryMargin: number;
-	readonly #defaultLifetime: number;
 	readonly #timeout: number;
 	readonly #lockLease: number;
 	readonly #onEvent: ((event: StoreEvent) => void) | undefined;
@@ -198,8 +177,6 @@ export class SharedTokenCache {
 		// The key id keeps apart processes that hold different keys during a rotation; a Keyv store may hold other data too, hence the prefix.
 		this.#key = `${this.#lockingStore === undefined ? 'got-oauth:' : ''}${options.cacheKey}.${keys.keyId}`;
 		this.#keys = keys;
-		this.#expiryMargin = options.expiryMargin ?? 60;
-		this.#defaultLifetime = options.defaultLifetime ?? 300;
 		this.#timeout = options.timeout ?? this.#lockingStore?.timeout ?? 250;
 		this.#lockLease = options.lockLease ?? this.#lockingStore?.lockLease ?? 10_000;
 		this.#onEvent = options.onEvent;
@@ -266,37 +243,37 @@ export class SharedTokenCache {
 			return failed;
 		}
 
-		const now = this.#now();
 		const isAbsent = value === undefined || value === null;
 		const entry = isAbsent ? undefined : openEntry(this.#keys, this.#key, value);
-		let miss: (StoreEvent & {type: 'store-miss'})['reason'] | undefined;
-		if (entry === undefined) {
-			miss = isAbsent ? 'absent' : 'unreadable';
-		} else if (now >= entry.usableUntil) {
-			miss = 'expired';
-		} else if (entry.accessToken === replacing) {
-			miss = 'replacing';
+		const miss = this.#missReason(entry, isAbsent, replacing);
+		if (miss === undefined && entry !== undefined) {
+			this.#emit({type: 'store-hit'});
+			return adopt(entry);
 		}
 
-		if (miss !== undefined) {
-			if (isReported) {
-				this.#emit({type: 'store-miss', reason: miss});
-			}
-
-			return undefined;
+		if (isReported && miss !== undefined) {
+			this.#emit({type: 'store-miss', reason: miss});
 		}
 
-		this.#emit({type: 'store-hit'});
-		return adopt(entry!, now);
+		return undefined;
 	}
 
-	async #write(tokenSet: TokenSet, requestedAt: number): Promise<void> {
-		const expiresAt = tokenSet.expiresIn === undefined
-			? jwtExpiry(tokenSet.accessToken) ?? (requestedAt + (this.#defaultLifetime * 1000))
-			: requestedAt + (tokenSet.expiresIn * 1000);
-		const lifetime = Math.max(0, expiresAt - requestedAt);
-		// The token source's rule: the margin is at most half the lifetime.
-		const usableUntil = expiresAt - Math.min(this.#expiryMargin * 1000, lifetime / 2);
+	/**
+	Why a stored entry is not usable here, or `undefined` if it is.
+	*/
+	#missReason(entry: StoredToken | undefined, isAbsent: boolean, replacing: string | undefined): (StoreEvent & {type: 'store-miss'})['reason'] | undefined {
+		if (entry === undefined) {
+			return isAbsent ? 'absent' : 'unreadable';
+		}
+
+		if (this.#now() >= entry.usableUntil) {
+			return 'expired';
+		}
+
+		return entry.accessToken === replacing ? 'replacing' : undefined;
+	}
+
+	async #write({tokenSet, expiresAt, usableUntil}: SharedToken): Promise<void> {
 		// The store lets the entry go when no process would use it any more.
 		const ttl = Math.ceil(usableUntil - this.#now());
 		if (ttl < 1) {
@@ -315,18 +292,16 @@ export class SharedTokenCache {
 		}
 	}
 
-	async #fetchAndWrite(fetch: Fetch): Promise<TokenSet> {
-		// Timed from the request, as the token source does: the server's clock for `expires_in` started before we heard of it.
-		const requestedAt = this.#now();
-		const tokenSet = await fetch();
-		if (isStorable(tokenSet) && !this.#isSkipping()) {
-			await this.#write(tokenSet, requestedAt);
+	async #fetchAndWrite(fetch: Fetch): Promise<SharedToken> {
+		const token = await fetch();
+		if (!this.#isSkipping()) {
+			await this.#write(token);
 		}
 
-		return tokenSet;
+		return token;
 	}
 
-	async #fetchHoldingLock({store, owner, fetch, replacing}: Attempt): Promise<TokenSet> {
+	async #fetchHoldingLock({store, owner, fetch, replacing}: Attempt): Promise<SharedToken> {
 		try {
 			// Another process may have stored a token between our read and our lock.
 			const found = await this.#read(replacing, false);
@@ -348,7 +323,7 @@ export class SharedTokenCache {
 	}
 
 	/** Take the lock and fetch; `waiting` if another process holds it. */
-	async #tryLock(attempt: Attempt, hasWaited: boolean): Promise<TokenSet | typeof waiting> {
+	async #tryLock(attempt: Attempt, hasWaited: boolean): Promise<SharedToken | typeof waiting> {
 		const {store, owner, fetch} = attempt;
 		const acquired = await this.#call(
 			'acquireLock',
@@ -373,13 +348,13 @@ export class SharedTokenCache {
 	}
 
 	/** Wait, then adopt the holder's token, or take the lock if the holder is gone. */
-	async #poll(attempt: Attempt, delay: number): Promise<TokenSet | typeof waiting> {
+	async #poll(attempt: Attempt, delay: number): Promise<SharedToken | typeof waiting> {
 		await this.#sleep(delay, attempt.signal);
 		const found = await this.#read(attempt.replacing, false);
 		return found === failed ? attempt.fetch() : (found ?? this.#tryLock(attempt, true));
 	}
 
-	async #fetchOnce(attempt: Attempt): Promise<TokenSet> {
+	async #fetchOnce(attempt: Attempt): Promise<SharedToken> {
 		const first = await this.#tryLock(attempt, false);
 		if (first !== waiting) {
 			return first;
@@ -405,7 +380,7 @@ export class SharedTokenCache {
 	/**
 	The stored token if it is usable and is not `replacing`; `undefined` otherwise, and when the store fails. Never rejects.
 	*/
-	async read(options: Pick<FetchSharedOptions, 'replacing'> = {}): Promise<TokenSet | undefined> {
+	async read(options: Pick<FetchSharedOptions, 'replacing'> = {}): Promise<SharedToken | undefined> {
 		if (this.#isSkipped()) {
 			return undefined;
 		}
@@ -417,7 +392,7 @@ export class SharedTokenCache {
 	/**
 	A token for this process: the stored one if usable, else one from `fetch`, fetched by one process at a time across every process sharing the store and stored for the others. `fetch` is called at most once. Rejects only with what `fetch` rejects with, or with the signal's reason while waiting for another process.
 	*/
-	async fetchShared(fetch: Fetch, options: FetchSharedOptions = {}): Promise<TokenSet> {
+	async fetchShared(fetch: Fetch, options: FetchSharedOptions = {}): Promise<SharedToken> {
 		const {replacing, signal} = options;
 		signal?.throwIfAborted();
 		const found = this.#isSkipped() ? failed : await this.#read(replacing, true);

@@ -1,4 +1,4 @@
-import {describe} from '../validation.js';
+import {describeValue} from '../errors.js';
 
 /**
 A store that several processes share, with a lock, so that one process at a time fetches a token and the others wait for it. `redisTokenStore()` makes one from a Redis client; implement it to share tokens through anything else.
@@ -59,7 +59,7 @@ What is wrong with `value` as the `store` option, or `undefined` if it is a `Tok
 */
 export function storeProblem(value: unknown): string | undefined {
 	if (typeof value !== 'object' || value === null) {
-		return `must be a token store (such as \`redisTokenStore(client)\`) or a Keyv store, got ${describe(value)}`;
+		return `must be a token store (such as \`redisTokenStore(client)\`) or a Keyv store, got ${describeValue(value)}`;
 	}
 
 	if (hasMethod(value, 'acquireLock') || hasMethod(value, 'releaseLock') || hasMethod(value, 'deleteIfFingerprint')) {

@@ -1,5 +1,7 @@
 import {tokenCacheKey} from '../configuration/cache-key.js';
 import {normalizeConfig, type OAuthConfig} from '../configuration/normalize.js';
+import {ConfigurationError} from '../errors.js';
+import {storeEncryptionKeyFor} from '../stores/options.js';
 import {createFetchToken} from '../token-endpoint/fetch-token.js';
 import {TokenSource} from './token-source.js';
 
@@ -14,8 +16,20 @@ class ConfiguredSource extends TokenSource {
 
 	constructor(config: OAuthConfig) {
 		const normalized = normalizeConfig(config);
-		super({...config, fetchToken: createFetchToken(normalized)});
-		this.cacheKey = tokenCacheKey(normalized);
+		const cacheKey = tokenCacheKey(normalized);
+		const {sharingProblem} = normalized.grant;
+		if (config.store !== undefined && sharingProblem !== undefined) {
+			throw new ConfigurationError(sharingProblem.option, sharingProblem.problem);
+		}
+
+		const {clientSecret, privateKey} = normalized.credentials;
+		super({
+			...config,
+			fetchToken: createFetchToken(normalized),
+			cacheKey,
+			encryptionKey: storeEncryptionKeyFor(config, clientSecret ?? privateKey),
+		});
+		this.cacheKey = cacheKey;
 	}
 }
 

@@ -3,6 +3,8 @@ import pMemoize from 'p-memoize';
 import {coolDownAfter, fullJitter} from '../backoff.js';
 import {isNonNegativeSeconds} from '../checks.js';
 import {ConfigurationError, TokenError, cleanCause, describeValue} from '../errors.js';
+import {createSharedCache, type StoreOptions} from '../stores/options.js';
+import type {SharedToken, SharedTokenCache} from '../stores/shared-token-cache.js';
 import {checkCacheOptions, type CacheOptions, type CacheSettings} from './cache-options.js';
 
 /**
@@ -32,11 +34,16 @@ export type TokenSet = {
 	extra?: Readonly<Record<string, unknown>>;
 };
 
-export type TokenSourceOptions = CacheOptions & {
+export type TokenSourceOptions = CacheOptions & StoreOptions & {
 	/**
 	Fetch a new token. Called by one caller at a time; its failure reaches every waiter.
 	*/
 	fetchToken: () => Promise<TokenSet>;
+
+	/**
+	With `store`: the name of the token in the store, equal only for sources whose tokens are interchangeable. `createTokenSource()` makes it from the configuration (its `cacheKey`).
+	*/
+	cacheKey?: string;
 };
 
 type CachedToken = {
@@ -174,6 +181,15 @@ export class TokenSource {
 	*/
 	#heldToken: string | undefined;
 	#holdUntil = 0;
+	/**
+	The last token this source held, forgotten or not: a store may not hand it back.
+	*/
+	#lastToken: string | undefined;
+	readonly #shared: SharedTokenCache | undefined;
+	/**
+	A rejected token being deleted from the store: the next fetch waits for it, so it does not read the token back.
+	*/
+	#storeInvalidation: Promise<unknown> = Promise.resolve();
 
 	// One token request for every caller that finds no valid token; p-memoize forgets it once settled, so the next call after the cool-down asks again.
 	readonly #refresh = pMemoize(async () => this.#fetch(), {cache: false});
@@ -185,19 +201,16 @@ export class TokenSource {
 
 		this.#fetchToken = options.fetchToken;
 		this.#settings = checkCacheOptions(options);
+		this.#shared = createSharedCache({store: options.store, encryptionKey: options.encryptionKey, cacheKey: options.cacheKey});
 	}
 
 	async #fetch(): Promise<CachedToken> {
 		const {clock, coolDown, maxCoolDown} = this.#settings;
-		// Timed from the request, not the response: the server's clock for `expires_in` started before we heard of it.
-		const requestedAt = clock();
-		const requestedAtWall = Date.now();
 		const isReplacement = this.#isReplacing;
-		let tokenSet: TokenSet;
+		let cached: CachedToken;
 		this.#isFetching = true;
 		try {
-			tokenSet = await this.#fetchToken();
-			checkTokenSet(tokenSet);
+			cached = await this.#fetchOwnOrShared(isReplacement);
 		} catch (error) {
 			const tokenError = toTokenError(error);
 			this.#failure = {error: tokenError, until: clock() + coolDownAfter(++this.#failuresInARow, coolDown, maxCoolDown)};
@@ -214,25 +227,70 @@ export class TokenSource {
 			this.#rejectionsInARow = 0;
 		}
 
-		const cached = this.#timed(tokenSet, requestedAt, requestedAtWall, isReplacement);
 		this.#cached = cached;
+		this.#lastToken = cached.accessToken;
 		return cached;
 	}
 
-	#timed(tokenSet: TokenSet, requestedAt: number, requestedAtWall: number, isReplacement: boolean): CachedToken {
-		const {expiryMargin, defaultLifetime, refreshAhead} = this.#settings;
+	/**
+	A token from `fetchToken`, or with a store, the one the store holds or the one a process fetches for all.
+	*/
+	async #fetchOwnOrShared(isReplacement: boolean): Promise<CachedToken> {
+		const shared = this.#shared;
+		if (shared === undefined) {
+			return (await this.#fetchOwn(isReplacement)).cached;
+		}
+
+		let own: CachedToken | undefined;
+		await this.#storeInvalidation;
+		const token = await shared.fetchShared(async () => {
+			const fetched = await this.#fetchOwn(isReplacement);
+			own = fetched.cached;
+			return fetched.shared;
+		}, {replacing: this.#lastToken});
+		return own?.accessToken === token.tokenSet.accessToken ? own : this.#adopted(token, isReplacement);
+	}
+
+	async #fetchOwn(isReplacement: boolean): Promise<{cached: CachedToken; shared: SharedToken}> {
+		const {clock, expiryMargin, defaultLifetime, refreshAhead} = this.#settings;
+		// Timed from the request, not the response: the server's clock for `expires_in` started before we heard of it.
+		const requestedAt = clock();
+		const requestedAtWall = Date.now();
+		const tokenSet = await this.#fetchToken();
+		checkTokenSet(tokenSet);
 		const {accessToken, expiresIn} = tokenSet;
 		const lifetime = expiresIn ?? jwtLifetime(accessToken) ?? defaultLifetime;
 		// Half the lifetime at most, so a 60 s token is still used for 30 s instead of never.
 		const usable = Math.max(minimumUsableLifetime, lifetime - Math.min(expiryMargin, lifetime / 2));
 		const usableUntil = requestedAt + (usable * 1000);
+		const expiresAt = requestedAtWall + (lifetime * 1000);
+		return {
+			cached: {
+				tokenSet,
+				accessToken,
+				isUnprovenReplacement: isReplacement,
+				refreshFrom: usableUntil - (Math.min(refreshAhead, usable / 2) * 1000),
+				usableUntil,
+				expiresAt,
+			},
+			shared: {tokenSet, expiresAt, usableUntil: requestedAtWall + (usable * 1000)},
+		};
+	}
+
+	/**
+	A token another process fetched: its times come as wall-clock instants, and are put on this process's clock.
+	*/
+	#adopted({tokenSet, expiresAt, usableUntil}: SharedToken, isReplacement: boolean): CachedToken {
+		const {clock, refreshAhead} = this.#settings;
+		const usable = Math.max(0, usableUntil - Date.now());
+		const usableUntilHere = clock() + usable;
 		return {
 			tokenSet,
-			accessToken,
+			accessToken: tokenSet.accessToken,
 			isUnprovenReplacement: isReplacement,
-			refreshFrom: usableUntil - (Math.min(refreshAhead, usable / 2) * 1000),
-			usableUntil,
-			expiresAt: requestedAtWall + (lifetime * 1000),
+			refreshFrom: usableUntilHere - Math.min(refreshAhead * 1000, usable / 2),
+			usableUntil: usableUntilHere,
+			expiresAt,
 		};
 	}
 
@@ -377,6 +435,8 @@ export class TokenSource {
 
 		this.#cached = undefined;
 		this.#isReplacing = true;
+		// Every process sharing the store stops using it; the next fetch waits for the delete.
+		this.#storeInvalidation = this.#shared?.invalidate(accessToken) ?? this.#storeInvalidation;
 		return true;
 	}
 
