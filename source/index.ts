@@ -12,3 +12,6 @@ export type {TokenValue} from './grants/grant.js';
 export type {FormParameters} from './token-endpoint/fetch-token.js';
 export type {TokenRequestOptions} from './token-endpoint/options.js';
 export type {SigningKey, PrivateKeyInput} from './signing/signing-key.js';
+export type {ClientCertificate, PemSource} from './token-endpoint/client-certificate.js';
+export {tokenFromFile, pemFromFile} from './workload-identity/from-file.js';
+export {entraWorkloadIdentity, type EntraWorkloadIdentityOptions, type EntraWorkloadIdentityConfig} from './workload-identity/entra.js';

@@ -5,8 +5,12 @@ import got, {type Got} from 'got';
 import {expectTypeOf} from 'expect-type';
 import {
 	createTokenSource,
+	entraWorkloadIdentity,
 	oauthHooks,
+	pemFromFile,
+	tokenFromFile,
 	TokenSource,
+	type PemSource,
 	type ConfigurationError,
 	type TokenError,
 	type ClientAuthentication,
@@ -36,6 +40,13 @@ expectTypeOf<OAuthConfig['refreshToken']>().toEqualTypeOf<string | undefined>();
 expectTypeOf<OAuthConfig['subjectToken']>().toEqualTypeOf<string | (() => string | Promise<string>) | undefined>();
 expectTypeOf<OAuthConfig['assertionClaims']>().toEqualTypeOf<Record<string, unknown> | undefined>();
 
+// Without a secret: a client assertion is a token value; the file helpers make functions the options take.
+expectTypeOf<OAuthConfig['clientAssertion']>().toEqualTypeOf<string | (() => string | Promise<string>) | undefined>();
+expectTypeOf(tokenFromFile).returns.toEqualTypeOf<() => Promise<string>>();
+expectTypeOf(oauthHooks).toBeCallableWith({...entraWorkloadIdentity(), scope: 'https://graph.microsoft.com/.default'});
+expectTypeOf(oauthHooks).toBeCallableWith({...config, clientSecret: undefined, clientCertificate: {certificate: pemFromFile('tls.crt'), key: pemFromFile('tls.key')}});
+expectTypeOf<ReturnType<typeof pemFromFile>>().toExtend<PemSource>();
+
 // A token source's answers.
 const source = createTokenSource(config);
 expectTypeOf(source.getToken()).toEqualTypeOf<Promise<string>>();
@@ -60,5 +71,9 @@ oauthHooks({...config, tokenRequest: {hooks: {}}});
 oauthHooks({...config, clientSecert: 'secret'});
 // @ts-expect-error: a refresh token is a string.
 oauthHooks({...config, grant: 'refresh_token', refreshToken: 42});
+// @ts-expect-error: a client certificate is PEM, not a number.
+oauthHooks({...config, clientCertificate: {certificate: 42, key: 'PEM'}});
+// @ts-expect-error: a client assertion is a string, or a function returning one.
+oauthHooks({...config, clientAssertion: async () => 42});
 // @ts-expect-error: not a configuration.
 oauthHooks('https://auth.example/token');

@@ -4,6 +4,8 @@
 import {generateKeyPairSync} from 'node:crypto';
 import test from 'ava';
 import {createTokenSource, type OAuthConfig} from '../source/index.js';
+import {testPki} from './helpers/certificates.js';
+import {unsignedJwt} from './helpers/fakes.js';
 
 const base: OAuthConfig = {tokenEndpoint: 'https://auth.example/token', clientId: 'client', clientSecret: 'secret'};
 const keyOf = (config: OAuthConfig): string => createTokenSource(config).cacheKey;
@@ -23,6 +25,30 @@ test('what only proves who the client is does not change the key: a rotated secr
 	t.is(keyOf(base), keyOf({...base, expiryMargin: 10, refreshAhead: 0, tokenRequest: {timeout: {request: 1000}}}));
 	const pem = (): string => generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey.export({format: 'pem', type: 'pkcs8'}) as string;
 	t.is(keyOf({...base, clientSecret: undefined, privateKey: pem()}), keyOf({...base, clientSecret: undefined, privateKey: pem()}));
+});
+
+test('a client assertion only proves who the client is: another assertion, or a function for it, or a key signing it here, keeps the key', t => {
+	const platform = (subject: string) => ({...base, clientSecret: undefined, clientAssertion: unsignedJwt({sub: subject}) + 'c2ln'});
+	const key = keyOf(platform('system:serviceaccount:payments:api'));
+	t.is(key, keyOf(platform('rotated')));
+	t.is(key, keyOf({...base, clientSecret: undefined, clientAssertion: async () => 'eyJ.a.b'}));
+	t.is(key, keyOf({...base, clientSecret: undefined, clientAssertion: async () => 'eyJ.c.d', clientAssertionType: 'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe'}));
+	t.is(key, keyOf({...base, clientSecret: undefined, privateKey: generateKeyPairSync('ed25519').privateKey}));
+	t.false(key.includes('c2ln'));
+});
+
+test('a client certificate counts the same given in clientCertificate or tokenRequest.https; one read by a function counts by the function', t => {
+	const {client, renewed} = testPki();
+	const pem = (certificate: string, key: string): OAuthConfig => ({...base, clientSecret: undefined, clientCertificate: {certificate, key}});
+	t.is(keyOf(pem(client.certificate, client.key)), keyOf({...base, clientSecret: undefined, tokenRequest: {https: {certificate: client.certificate, key: client.key}}}));
+	t.is(keyOf(pem(client.certificate, client.key)), keyOf({...base, clientSecret: undefined, clientCertificate: {certificate: Buffer.from(client.certificate), key: client.key}}));
+	t.not(keyOf(pem(client.certificate, client.key)), keyOf(pem(renewed.certificate, renewed.key)));
+
+	const certificate = async () => client.certificate;
+	const read: OAuthConfig = {...base, clientSecret: undefined, clientCertificate: {certificate, key: async () => client.key}};
+	t.is(keyOf(read), keyOf({...read, clientCertificate: {certificate, key: async () => client.key}}));
+	t.not(keyOf(read), keyOf({...read, clientCertificate: {certificate: async () => client.certificate, key: async () => client.key}}));
+	t.not(keyOf(read), keyOf(pem(client.certificate, client.key)));
 });
 
 test('the key holds neither the secret nor the refresh token', t => {

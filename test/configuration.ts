@@ -2,10 +2,15 @@
 /*
 A wrong configuration fails at `oauthHooks()` time, before any request, with a message that names the option. Each message is spelled out here in full: this file is also their documentation.
 */
-import {generateKeyPairSync} from 'node:crypto';
+import {createPrivateKey, generateKeyPairSync} from 'node:crypto';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
 import test from 'ava';
-import {ConfigurationError, createTokenSource, oauthHooks, type OAuthConfig} from '../source/index.js';
+import {ConfigurationError, createTokenSource, entraWorkloadIdentity, oauthHooks, pemFromFile, tokenFromFile, type OAuthConfig} from '../source/index.js';
 import {testPki} from './helpers/certificates.js';
+import {unsignedJwt} from './helpers/fakes.js';
 
 const secret = 'TOP-SECRET-9f2c';
 const base: OAuthConfig = {tokenEndpoint: 'https://auth.example/token', clientId: 'client', clientSecret: secret};
@@ -19,6 +24,22 @@ const rsaPss = generateKeyPairSync('rsa-pss', {modulusLength: 2048}).privateKey;
 const noSecret = {clientSecret: undefined};
 const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const tokenExchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const clientAssertion = unsignedJwt({sub: 'system:serviceaccount:payments:api'}) + 'c2ln';
+const pki = testPki();
+const clientCertificate = {certificate: pki.client.certificate, key: pki.client.key};
+const encryptedKey = createPrivateKey(pki.client.key).export({format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right'}) as string;
+const misspeltCertificate: Record<string, unknown> = {...clientCertificate, certficate: 'x'};
+const certificateWithoutKey: Record<string, unknown> = {certificate: pki.client.certificate};
+
+// The helpers that read the platform's files and variables check them when called, which is when the configuration is written.
+const directory = mkdtempSync(path.join(tmpdir(), 'got-oauth-configuration-'));
+test.after.always(() => {
+	rmSync(directory, {recursive: true, force: true});
+});
+const tokenFile = path.join(directory, 'token');
+writeFileSync(tokenFile, clientAssertion);
+const missing = path.join(directory, 'missing');
+const entraEnvironment = {AZURE_CLIENT_ID: 'app', AZURE_TENANT_ID: 'tenant', AZURE_FEDERATED_TOKEN_FILE: tokenFile};
 
 const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string]> = [
 	// Where the token comes from.
@@ -51,17 +72,64 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	['client_secret_post without a secret', {...noSecret, clientAuthentication: 'client_secret_post'}, '`clientSecret` is required for client_secret_post'],
 	['client_secret_jwt without a secret', {...noSecret, clientAuthentication: 'client_secret_jwt'}, '`clientSecret` is required for client_secret_jwt'],
 	['an empty secret', {clientSecret: ''}, '`clientSecret` must be a non-empty string, got string'],
-	['private_key_jwt without a key', {clientAuthentication: 'private_key_jwt'}, '`privateKey` is required for private_key_jwt (RFC 7523 §2.2)'],
+	['private_key_jwt without a key', {clientAuthentication: 'private_key_jwt'}, '`privateKey` or `clientAssertion` is required for private_key_jwt (RFC 7523 §2.2)'],
 	[
 		'tls_client_auth without a certificate',
 		{...noSecret, clientAuthentication: 'tls_client_auth'},
-		'`tokenRequest.https.certificate` and `tokenRequest.https.key` (or `tokenRequest.https.pfx`) are required for tls_client_auth (RFC 8705 §2)',
+		'`clientCertificate` (or `tokenRequest.https.certificate` and `tokenRequest.https.key`, or `tokenRequest.https.pfx`) is required for tls_client_auth (RFC 8705 §2)',
 	],
 	[
 		'self_signed_tls_client_auth with a certificate but no key',
 		{...noSecret, clientAuthentication: 'self_signed_tls_client_auth', tokenRequest: {https: {certificate: 'PEM'}}},
-		'`tokenRequest.https.certificate` and `tokenRequest.https.key` (or `tokenRequest.https.pfx`) are required for self_signed_tls_client_auth (RFC 8705 §2)',
+		'`clientCertificate` (or `tokenRequest.https.certificate` and `tokenRequest.https.key`, or `tokenRequest.https.pfx`) is required for self_signed_tls_client_auth (RFC 8705 §2)',
 	],
+
+	// A client assertion someone else signed.
+	['a client assertion beside a secret', {clientAssertion}, '`clientAssertion` and `clientSecret` are two credentials for one client; give one (RFC 6749 §2.3)'],
+	[
+		'a client assertion beside the client\'s own key',
+		{...noSecret, clientAssertion, privateKey: ecPem},
+		'`clientAssertion` and `privateKey` both make the private_key_jwt assertion; give one (a `privateKey` only the JWT bearer grant signs with is fine)',
+	],
+	[
+		'a client assertion beside a key and a given JWT bearer assertion, which leave the key the client\'s',
+		{...noSecret, clientAssertion, privateKey: ecPem, grant: jwtBearer, assertion: 'eyJ.a.b'},
+		'`clientAssertion` and `privateKey` both make the private_key_jwt assertion; give one (a `privateKey` only the JWT bearer grant signs with is fine)',
+	],
+	['a client assertion with another method', {...noSecret, clientAssertion, clientAuthentication: 'none'}, '`clientAssertion` is sent with private_key_jwt, not none'],
+	['a client assertion that is not a JWT', {...noSecret, clientAssertion: 'not-a-jwt'}, '`clientAssertion` must be a JWT (three base64url parts separated by dots, RFC 7519 §3) or a function returning one'],
+	['a client assertion that is a number', {...noSecret, clientAssertion: 42 as never}, '`clientAssertion` must be a non-empty string or a function returning one, got number'],
+	['a client assertion type without an assertion', {clientAssertionType: 'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe'}, '`clientAssertionType` is only sent with a `clientAssertion`'],
+	['a client assertion type that is not a string', {...noSecret, clientAssertion, clientAssertionType: 7 as never}, '`clientAssertionType` must be a non-empty string, got number'],
+
+	// A client certificate given apart from the got options.
+	['a client certificate that is a string', {...noSecret, clientCertificate: pki.client.certificate as never}, '`clientCertificate` must be an object {certificate, key, passphrase?}, got string'],
+	['a misspelt client certificate member', {...noSecret, clientCertificate: misspeltCertificate as never}, '`clientCertificate.certficate` is not an option; did you mean `certificate`?'],
+	['a client certificate that is a number', {...noSecret, clientCertificate: {...clientCertificate, certificate: 42 as never}}, '`clientCertificate.certificate` must be a PEM string or Uint8Array, or a function returning one, got number'],
+	['a client certificate without its key', {...noSecret, clientCertificate: certificateWithoutKey as never}, '`clientCertificate.key` must be a PEM string or Uint8Array, or a function returning one, got undefined'],
+	['a client certificate that is not one', {...noSecret, clientCertificate: {...clientCertificate, certificate: 'PEM'}}, '`clientCertificate.certificate` is not an X.509 certificate in PEM'],
+	[
+		'a client certificate key that is not one',
+		{...noSecret, clientCertificate: {...clientCertificate, key: 'PEM'}},
+		'`clientCertificate.key` is not an unencrypted private key in PEM; give `clientCertificate.passphrase` for an encrypted one',
+	],
+	[
+		'an encrypted client certificate key and a wrong passphrase',
+		{...noSecret, clientCertificate: {...clientCertificate, key: encryptedKey, passphrase: 'wrong'}},
+		'`clientCertificate.key` is not a private key in PEM that `clientCertificate.passphrase` decrypts',
+	],
+	[
+		'a client certificate of another key',
+		{...noSecret, clientCertificate: {...clientCertificate, key: pki.renewed.key}},
+		'`clientCertificate.certificate` is not the certificate of `clientCertificate.key`',
+	],
+	['a client certificate passphrase that is a number', {...noSecret, clientCertificate: {...clientCertificate, passphrase: 7 as never}}, '`clientCertificate.passphrase` must be a non-empty string, got number'],
+	[
+		'a client certificate in both places',
+		{...noSecret, clientCertificate, tokenRequest: {https: {certificate: pki.client.certificate, key: pki.client.key}}},
+		'`clientCertificate` and `tokenRequest.https.certificate` both give the client certificate; give one',
+	],
+	['a client certificate beside a pfx', {...noSecret, clientCertificate, tokenRequest: {https: {pfx: [{buffer: Buffer.from([1]), passphrase: 'p'}]}}}, '`clientCertificate` and `tokenRequest.https.pfx` both give the client certificate; give one'],
 
 	// Keys.
 	['an EC key for RS256', {privateKey: {key: ecKey.privateKey, alg: 'RS256'}}, '`privateKey.alg` is RS256, which an EC P-256 key cannot sign; it signs ES256'],
@@ -120,6 +188,7 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	// Parameters.
 	['extraParams that set grant_type', {extraParams: {grant_type: 'password'}}, '`extraParams.grant_type` is set by got-oauth: use `grant`'],
 	['extraParams that set scope', {extraParams: {scope: 'read'}}, '`extraParams.scope` is set by got-oauth: use `scope`'],
+	['extraParams that set client_assertion', {extraParams: {client_assertion: 'eyJ.a.b'}}, '`extraParams.client_assertion` is set by got-oauth: use `clientAssertion`'],
 	['extraParams with a number', {extraParams: {tenant: 7 as never}}, '`extraParams.tenant` must be a string or an array of strings, got number'],
 	['extraParams as an array', {extraParams: [['tenant', 'a']] as never}, '`extraParams` must be an object of form parameters, got an array'],
 
@@ -172,6 +241,14 @@ const good: Array<[string, Partial<OAuthConfig>]> = [
 	['a P-521 key', {privateKey: generateKeyPairSync('ec', {namedCurve: 'P-521'}).privateKey}],
 	['a JWT bearer grant with a key and no other credentials', {grant: jwtBearer, privateKey: ecPem, clientSecret: undefined}],
 	['a custom grant', {grant: async () => ({access_token: 'x'})}],
+	['a client assertion alone (private_key_jwt)', {...noSecret, clientAssertion}],
+	['a client assertion function and a SPIFFE assertion type', {...noSecret, clientAssertion: async () => clientAssertion, clientAssertionType: 'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe'}],
+	['a client assertion for the client, a key for the JWT bearer grant', {...noSecret, clientAssertion, privateKey: ecPem, grant: jwtBearer}],
+	['a client assertion with private_key_jwt named', {...noSecret, clientAssertion, clientAuthentication: 'private_key_jwt'}],
+	['a client certificate as PEM (tls_client_auth)', {...noSecret, clientCertificate}],
+	['a client certificate as bytes, its key encrypted', {...noSecret, clientCertificate: {certificate: Buffer.from(pki.client.certificate), key: Buffer.from(encryptedKey), passphrase: 'right'}}],
+	['a client certificate as functions, for self_signed_tls_client_auth', {...noSecret, clientAuthentication: 'self_signed_tls_client_auth', clientCertificate: {certificate: () => pki.selfSigned.certificate, key: async () => pki.selfSigned.key}}],
+	['a client certificate beside a CA in tokenRequest.https', {...noSecret, clientCertificate, tokenRequest: {https: {certificateAuthority: pki.ca}}}],
 ];
 
 for (const [name, change] of good) {
@@ -179,6 +256,53 @@ for (const [name, change] of good) {
 		t.notThrows(() => oauthHooks({...base, ...change}));
 	});
 }
+
+const badHelpers: Array<[string, () => unknown, string]> = [
+	['tokenFromFile() without a path, as from an unset variable', () => tokenFromFile(process.env.GOT_OAUTH_UNSET_VARIABLE!), '`tokenFromFile()` takes a file path, got undefined'],
+	[
+		'tokenFromFile() of a file that does not exist',
+		() => tokenFromFile(missing),
+		`\`tokenFromFile('${missing}')\` cannot read the file: it does not exist (ENOENT); check that the volume that holds it is mounted at that path`,
+	],
+	['tokenFromFile() of a directory', () => tokenFromFile(directory), `\`tokenFromFile('${directory}')\` cannot read the file: it is a directory (EISDIR), not a file`],
+	['tokenFromFile() of a path through a file', () => tokenFromFile(path.join(tokenFile, 'token')), `\`tokenFromFile('${path.join(tokenFile, 'token')}')\` cannot read the file: it cannot be read (ENOTDIR)`],
+	[
+		'pemFromFile() of a file that does not exist',
+		() => pemFromFile(missing),
+		`\`pemFromFile('${missing}')\` cannot read the file: it does not exist (ENOENT); check that the volume that holds it is mounted at that path`,
+	],
+	...(['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE'] as const).map((variable): [string, () => unknown, string] => [
+		`entraWorkloadIdentity() without ${variable}`,
+		() => entraWorkloadIdentity({env: {...entraEnvironment, [variable]: ''}}),
+		`\`${variable}\` is not set: the Microsoft Entra Workload ID webhook sets it in pods labelled \`azure.workload.identity/use: "true"\` whose service account names a client ID; or pass \`${{AZURE_CLIENT_ID: 'clientId', AZURE_TENANT_ID: 'tenantId', AZURE_FEDERATED_TOKEN_FILE: 'tokenFile'}[variable]}\``,
+	]),
+	[
+		'entraWorkloadIdentity() with a token file that does not exist',
+		() => entraWorkloadIdentity({env: {...entraEnvironment, AZURE_FEDERATED_TOKEN_FILE: missing}}),
+		`\`tokenFromFile('${missing}')\` cannot read the file: it does not exist (ENOENT); check that the volume that holds it is mounted at that path`,
+	],
+	['entraWorkloadIdentity() with a tenant that is a path', () => entraWorkloadIdentity({env: {...entraEnvironment, AZURE_TENANT_ID: '../common'}}), '`AZURE_TENANT_ID` must be a tenant ID or a domain name'],
+	['entraWorkloadIdentity() with a tenantId that is a path', () => entraWorkloadIdentity({env: entraEnvironment, tenantId: 'a/b'}), '`tenantId` must be a tenant ID or a domain name'],
+	['entraWorkloadIdentity() with an authority host that is not a URL', () => entraWorkloadIdentity({env: {...entraEnvironment, AZURE_AUTHORITY_HOST: 'login.microsoftonline.com'}}), '`AZURE_AUTHORITY_HOST` is not an absolute URL'],
+	['entraWorkloadIdentity() with a clientId that is a number', () => entraWorkloadIdentity({env: entraEnvironment, clientId: 42 as never}), '`clientId` must be a non-empty string, got number'],
+];
+
+for (const [name, make, message] of badHelpers) {
+	test(`${name}: ConfigurationError when called`, t => {
+		const error = t.throws(make, {instanceOf: ConfigurationError});
+		t.is(error.message, `got-oauth: ${message}`);
+	});
+}
+
+test('entraWorkloadIdentity() with its variables set is a configuration oauthHooks() accepts', t => {
+	t.notThrows(() => oauthHooks({...entraWorkloadIdentity({env: entraEnvironment}), scope: 'https://graph.microsoft.com/.default'}));
+});
+
+test('an http: authority host on loopback needs no allowInsecureRequests; elsewhere it is refused like any token endpoint', t => {
+	t.notThrows(() => oauthHooks({...entraWorkloadIdentity({env: {...entraEnvironment, AZURE_AUTHORITY_HOST: 'http://127.0.0.1:8080/'}})}));
+	const error = t.throws(() => oauthHooks({...entraWorkloadIdentity({env: {...entraEnvironment, AZURE_AUTHORITY_HOST: 'http://login.internal/'}})}), {instanceOf: ConfigurationError});
+	t.is(error.message, 'got-oauth: `tokenEndpoint` must be an https: URL: http: is allowed only on loopback, or with `allowInsecureRequests: true` (RFC 6749 §3.2 requires TLS)');
+});
 
 test('a configuration that is not an object is a ConfigurationError too', t => {
 	for (const value of [undefined, null, 'https://auth.example/token', 42]) {

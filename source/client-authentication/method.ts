@@ -1,3 +1,4 @@
+import type {TokenValue} from '../grants/grant.js';
 import type {NormalizedSigningKey} from '../signing/signing-key.js';
 import type {RequestParts, TokenEndpointTarget} from '../token-endpoint/fetch-token.js';
 
@@ -12,7 +13,11 @@ export type ClientCredentials = {
 	*/
 	readonly privateKey: NormalizedSigningKey | undefined;
 	/**
-	`tokenRequest.https` holds a client certificate and its key.
+	A client assertion someone else signed, with its `client_assertion_type`.
+	*/
+	readonly clientAssertion: {readonly value: TokenValue; readonly type: string} | undefined;
+	/**
+	`clientCertificate` is given, or `tokenRequest.https` holds a client certificate and its key.
 	*/
 	readonly hasClientCertificate: boolean;
 	/**

@@ -1,6 +1,8 @@
 import {checkOptionalString, optionNames} from '../checks.js';
-import {ConfigurationError, describeValue} from '../errors.js';
+import {ConfigurationError} from '../errors.js';
+import {checkTokenValue, type TokenValue} from '../grants/grant.js';
 import type {NormalizedSigningKey, SigningKey} from '../signing/signing-key.js';
+import {isCompactJwt, jwtBearerAssertionType} from './client-assertion.js';
 import {
 	allowedAuthentications,
 	clientAuthenticationNames,
@@ -29,9 +31,25 @@ export type ClientAuthenticationOptions = {
 	privateKey?: SigningKey;
 
 	/**
+	A client assertion signed by someone else, for `private_key_jwt` without a key of your own: the Kubernetes service account token that Microsoft Entra Workload ID trusts, a SPIFFE JWT-SVID. A JWT, or a function returning one (sync or async), called afresh for every token request attempt, got's retries included, and never kept, as the platform rotates it; `tokenFromFile(path)` reads it from the file the platform writes. Sent as `client_assertion` with `clientAssertionType`. Not with `clientSecret` or a client `privateKey`.
+
+	@see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+	@see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
+	*/
+	clientAssertion?: TokenValue;
+
+	/**
+	The `client_assertion_type` sent with `clientAssertion`. A SPIFFE JWT-SVID at a server that follows the OAuth SPIFFE Client Authentication draft (Keycloak) is `'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe'`.
+
+	@default 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+	@see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
+	*/
+	clientAssertionType?: string;
+
+	/**
 	How the client authenticates at the token endpoint.
 
-	@default Chosen from the credentials: `private_key_jwt` with a `privateKey`, `tls_client_auth` with a certificate in `tokenRequest.https`, else `client_secret_basic`; with `issuer`, the first of these the server's metadata lists.
+	@default Chosen from the credentials: `private_key_jwt` with a `privateKey` or a `clientAssertion`, `tls_client_auth` with a `clientCertificate` or a certificate in `tokenRequest.https`, else `client_secret_basic`; with `issuer`, the first of these the server's metadata lists.
 	@see https://www.rfc-editor.org/rfc/rfc8414#section-2
 	*/
 	clientAuthentication?: ClientAuthentication;
@@ -45,7 +63,15 @@ export type ClientAuthenticationOptions = {
 	clientSecretBasicEncoding?: 'form-urlencoded' | 'plain';
 };
 
-export const clientAuthenticationOptionNames = optionNames<ClientAuthenticationOptions>()(['clientId', 'clientSecret', 'privateKey', 'clientAuthentication', 'clientSecretBasicEncoding']);
+export const clientAuthenticationOptionNames = optionNames<ClientAuthenticationOptions>()([
+	'clientId',
+	'clientSecret',
+	'privateKey',
+	'clientAssertion',
+	'clientAssertionType',
+	'clientAuthentication',
+	'clientSecretBasicEncoding',
+]);
 
 /**
 How the client authenticates when the issuer's metadata names the token endpoint: decided by the configuration, or left to the metadata among the methods the credentials allow.
@@ -95,9 +121,45 @@ The form parameters client authentication sets, with the option that sets each.
 export const clientAuthenticationParameterNames = {
 	client_id: 'clientId',
 	client_secret: 'clientSecret',
-	client_assertion: 'clientAuthentication',
-	client_assertion_type: 'clientAuthentication',
+	client_assertion: 'clientAssertion',
+	client_assertion_type: 'clientAssertionType',
 } as const;
+
+/**
+A client assertion is `private_key_jwt`'s credential when the platform signs it: with a secret or a key of the client's own as well, which to send would be a guess (RFC 6749 §2.3: one method per request). A `privateKey` the JWT bearer grant signs with is the grant's, not a second credential.
+*/
+function checkClientAssertion(
+	{clientAssertion, clientAssertionType}: ClientAuthenticationOptions,
+	{configured, clientSecret, privateKey}: {configured: ClientAuthentication | undefined; clientSecret: string | undefined; privateKey: NormalizedSigningKey | undefined},
+): {value: TokenValue; type: string} | undefined {
+	const type = checkOptionalString('clientAssertionType', clientAssertionType);
+	if (clientAssertion === undefined) {
+		if (type !== undefined) {
+			throw new ConfigurationError('clientAssertionType', 'is only sent with a `clientAssertion`');
+		}
+
+		return undefined;
+	}
+
+	const value = checkTokenValue('clientAssertion', clientAssertion);
+	if (typeof value === 'string' && !isCompactJwt(value)) {
+		throw new ConfigurationError('clientAssertion', 'must be a JWT (three base64url parts separated by dots, RFC 7519 §3) or a function returning one');
+	}
+
+	if (clientSecret !== undefined) {
+		throw new ConfigurationError('clientAssertion', 'and `clientSecret` are two credentials for one client; give one (RFC 6749 §2.3)');
+	}
+
+	if (privateKey !== undefined) {
+		throw new ConfigurationError('clientAssertion', 'and `privateKey` both make the private_key_jwt assertion; give one (a `privateKey` only the JWT bearer grant signs with is fine)');
+	}
+
+	if (configured !== undefined && configured !== 'private_key_jwt') {
+		throw new ConfigurationError('clientAssertion', `is sent with private_key_jwt, not ${configured}`);
+	}
+
+	return {value, type: type ?? jwtBearerAssertionType};
+}
 
 export function checkClientAuthentication(options: ClientAuthenticationOptions, context: AuthenticationContext): ClientAuthenticationSettings {
 	const {clientId} = context;
@@ -116,10 +178,12 @@ export function checkClientAuthentication(options: ClientAuthenticationOptions, 
 	}
 
 	const clientSecret = checkOptionalString('clientSecret', options.clientSecret);
+	const privateKey = context.grantUsesPrivateKey ? undefined : context.privateKey;
 	const credentials = {
 		clientId,
 		clientSecret,
-		privateKey: context.grantUsesPrivateKey ? undefined : context.privateKey,
+		privateKey,
+		clientAssertion: checkClientAssertion(options, {configured, clientSecret, privateKey}),
 		hasClientCertificate: context.hasClientCertificate,
 		basicEncoding,
 	};

@@ -1,14 +1,14 @@
 import type {Authenticate, ClientAuthenticationMethod, ClientCredentials, MissingCredential} from './method.js';
 
 /**
-RFC 8705 §2: the TLS layer proves the client with the certificate in `tokenRequest.https`, which only token requests use; the form names the client.
+RFC 8705 §2: the TLS layer proves the client with the certificate in `clientCertificate` or `tokenRequest.https`, which only token requests use; the form names the client.
 */
 function certificateBound(name: string): (credentials: ClientCredentials) => Authenticate | MissingCredential {
 	return ({clientId, hasClientCertificate}) => hasClientCertificate
 		? async ({form}) => {
 			form.set('client_id', clientId);
 		}
-		: {option: 'tokenRequest.https.certificate', problem: `and \`tokenRequest.https.key\` (or \`tokenRequest.https.pfx\`) are required for ${name} (RFC 8705 §2)`};
+		: {option: 'clientCertificate', problem: `(or \`tokenRequest.https.certificate\` and \`tokenRequest.https.key\`, or \`tokenRequest.https.pfx\`) is required for ${name} (RFC 8705 §2)`};
 }
 
 /**

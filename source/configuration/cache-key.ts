@@ -21,9 +21,9 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
-A key for the token a configuration gets: the same for two configurations only if they would get interchangeable tokens. It covers the endpoint, the client, how it authenticates, the grant and whatever names its subject, and every form parameter; never the client secret or private key, so rotating those keeps the key. Stable across processes, except that a function (a custom grant, a token callback) is known only by identity within this process.
+A key for the token a configuration gets: the same for two configurations only if they would get interchangeable tokens. It covers the endpoint, the client, how it authenticates, its certificate, the grant and whatever names its subject, and every form parameter; never the client secret, private key or client assertion, so rotating those keeps the key. Stable across processes, except that a function (a custom grant, a token callback) is known only by identity within this process.
 */
-export function tokenCacheKey({endpoint, clientId, grant, parameters, tokenRequest}: NormalizedConfig): string {
+export function tokenCacheKey({endpoint, clientId, grant, parameters, tokenRequest, clientCertificate}: NormalizedConfig): string {
 	const https = tokenRequest.https ?? {};
 	return sha256(canonicalJson({
 		version: 2,
@@ -32,8 +32,8 @@ export function tokenCacheKey({endpoint, clientId, grant, parameters, tokenReque
 		clientId,
 		// Undefined: chosen from the issuer's metadata, which the issuer already names.
 		clientAuthentication: endpoint.kind === 'configured' ? endpoint.authentication.method : (endpoint.discovery.authentication.kind === 'decided' ? endpoint.discovery.authentication.authentication.method : undefined),
-		// RFC 8705 §3: a token bound to one certificate is useless with another.
-		clientCertificate: fingerprint(https.certificate ?? https.pfx),
+		// RFC 8705 §3: a token bound to one certificate is useless with another. A certificate a function reads changes under it, so the function counts, by identity.
+		clientCertificate: fingerprint(https.certificate ?? https.pfx ?? clientCertificate?.certificate),
 		grant: grant.identity,
 		// Form order does not shape the token; the order of one parameter's values might, and a stable sort keeps it.
 		parameters: parameters.toSorted(([a], [b]) => compare(a, b)),

@@ -14,7 +14,21 @@ Functions have no content to hash: each gets its own number, so two callbacks ne
 const functionIds = new WeakMap<AnyFunction, number>();
 let lastFunctionId = 0;
 
+/**
+Functions whose value every process can name alike (a reader of one file path): they count by that name, across processes too.
+*/
+const stableNames = new WeakMap<AnyFunction, string>();
+
+export function nameAcrossProcesses(value: AnyFunction, name: string): void {
+	stableNames.set(value, name);
+}
+
 function functionId(value: AnyFunction): string {
+	const name = stableNames.get(value);
+	if (name !== undefined) {
+		return name;
+	}
+
 	let id = functionIds.get(value);
 	if (id === undefined) {
 		id = ++lastFunctionId;
@@ -27,10 +41,10 @@ function functionId(value: AnyFunction): string {
 const isBytes = (item: unknown): item is string | Uint8Array => typeof item === 'string' || item instanceof Uint8Array;
 
 /**
-Why a value cannot name a token that several processes share: a function is known only by its identity within one process, so another process's different function could get the same cache key, and a token for another subject.
+Why a value cannot name a token that several processes share: a function is known only by its identity within one process, so another process's different function could get the same cache key, and a token for another subject. A reader of a file (`tokenFromFile`) is named by its path instead.
 */
 export function processLocalProblem(option: string, value: unknown): {option: string; problem: string} | undefined {
-	return typeof value === 'function'
+	return typeof value === 'function' && !stableNames.has(value as AnyFunction)
 		? {option, problem: 'cannot be a function with `store`: a function is known only within its process, so processes cannot tell whether their tokens are interchangeable'}
 		: undefined;
 }

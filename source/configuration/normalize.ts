@@ -23,6 +23,7 @@ import {
 	type GrantSelection,
 } from '../grants/registry.js';
 import {checkSigningKey} from '../signing/signing-key.js';
+import type {ClientCertificateSettings} from '../token-endpoint/client-certificate.js';
 import type {DiscoverySettings} from '../token-endpoint/discovery.js';
 import {checkTokenEndpointOptions, tokenEndpointOptionNames, type TokenEndpointOptions, type TokenRequestOptions} from '../token-endpoint/options.js';
 import type {FormEntries, TokenEndpointTarget} from '../token-endpoint/fetch-token.js';
@@ -54,6 +55,10 @@ export type NormalizedConfig = {
 	*/
 	readonly parameters: FormEntries;
 	readonly tokenRequest: TokenRequestOptions;
+	/**
+	A client certificate read for every token request attempt, in place of one in `tokenRequest.https`.
+	*/
+	readonly clientCertificate: ClientCertificateSettings | undefined;
 	/**
 	What the client proves itself with, for a store to derive an encryption key from.
 	*/
@@ -100,7 +105,7 @@ export function normalizeConfig(config: OAuthConfig): NormalizedConfig {
 		grantAuthenticatesClient: grant.authenticatesClient,
 		grantUsesPrivateKey: grant.usesPrivateKey,
 	});
-	const {location, isInsecureAllowed, tokenRequest, hasClientCertificate} = endpointSettings;
+	const {location, isInsecureAllowed, tokenRequest, hasClientCertificate, clientCertificate} = endpointSettings;
 	const endpoint: TokenEndpointPlan = location.kind === 'configured'
 		? {kind: 'configured', target: location, authentication: authentication.forConfiguredEndpoint()}
 		: {kind: 'discovered', discovery: {issuer: location.issuer, isInsecureAllowed, tokenRequest, hasClientCertificate, authentication: authentication.forDiscoveredEndpoint()}};
@@ -111,6 +116,7 @@ export function normalizeConfig(config: OAuthConfig): NormalizedConfig {
 		grant,
 		parameters: checkTokenParameters(config, reservedParameters),
 		tokenRequest,
+		clientCertificate,
 		credentials: {clientSecret: authentication.clientSecret, privateKey: privateKey?.key},
 	};
 }

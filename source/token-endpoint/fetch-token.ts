@@ -1,8 +1,10 @@
 import type {BeforeRequestHook} from 'got';
 import type {NormalizedConfig} from '../configuration/normalize.js';
+import {TokenError} from '../errors.js';
 import {withCommonParameters} from '../grants/common-parameters.js';
 import type {TokenEndpointCall} from '../grants/grant.js';
 import type {TokenSet} from '../token-source/token-source.js';
+import type {ResolvedClientCertificate} from './client-certificate.js';
 import {authorizationServerClient, cappedRequest} from './client.js';
 import {createDiscovery, type ResolvedEndpoint} from './discovery.js';
 import {parseTokenEndpointResponse} from './token-response.js';
@@ -36,7 +38,7 @@ export type RequestParts = {
 	readonly headers: Record<string, string>;
 };
 
-type BuildAttempt = () => Promise<{form: URLSearchParams; headers: Record<string, string>}>;
+type BuildAttempt = () => Promise<{form: URLSearchParams; headers: Record<string, string>; clientCertificate: ResolvedClientCertificate | undefined}>;
 
 /**
 Where a token request carries the builder of its attempts: got keeps `context` across retries.
@@ -44,12 +46,27 @@ Where a token request carries the builder of its attempts: got keeps `context` a
 const attemptKey = 'gotOAuthBuildAttempt';
 
 /**
-Builds one attempt's form and headers before each attempt, got's retries included: a client assertion or a signed grant assertion is single-use (the server records its `jti`), so each attempt gets a new one.
+Builds one attempt's form and headers before each attempt, got's retries included: a client assertion or a signed grant assertion is single-use (the server records its `jti`), and one the platform signs is rotated, so each attempt gets a new one. So does a client certificate read from a function: got reads `https` after this hook, and Node.js keys its pooled connections and TLS sessions by certificate and key, so a renewed certificate goes out on a new connection, never on one made with the old.
 */
 const buildAttempt: BeforeRequestHook = async options => {
 	// Every request of a token client carries one; got's types cannot know it.
 	const build = options.context[attemptKey] as BuildAttempt;
-	const {form, headers} = await build();
+	let attempt: Awaited<ReturnType<BuildAttempt>>;
+	try {
+		attempt = await build();
+	} catch (error) {
+		// got passes a `RequestError` through as it is, then reads its `options` to decide on a retry: one made without them (a callback's result refused) would fail there with a TypeError in its place.
+		throw error instanceof TokenError ? error.forRequest(options) : error;
+	}
+
+	const {form, headers, clientCertificate} = attempt;
+	if (clientCertificate !== undefined) {
+		// got copies `https` for each request: this reaches no other.
+		options.https.certificate = clientCertificate.certificate;
+		options.https.key = clientCertificate.key;
+		options.https.passphrase = clientCertificate.passphrase;
+	}
+
 	const body = form.toString();
 	for (const [name, value] of Object.entries(headers)) {
 		options.headers[name] = value;
@@ -95,6 +112,7 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
 			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
 			const build: BuildAttempt = async () => {
+				const clientCertificate = await config.clientCertificate?.resolve();
 				const form = new URLSearchParams(withCommonParameters(await grantParameters(resolved), config.parameters));
 				const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
 				await resolved.authentication.authenticate({form, headers}, resolved);
@@ -102,7 +120,7 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 					secrets.add(secret);
 				}
 
-				return {form, headers};
+				return {form, headers, clientCertificate};
 			};
 
 			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);

@@ -1,6 +1,7 @@
 import type {OptionsInit} from 'got';
 import {isPlainObject, optionNames} from '../checks.js';
 import {ConfigurationError, describeValue} from '../errors.js';
+import {checkClientCertificate, type ClientCertificate, type ClientCertificateSettings} from './client-certificate.js';
 import {checkIssuer, checkTokenEndpoint} from './url-policy.js';
 
 /**
@@ -37,14 +38,21 @@ export type TokenEndpointOptions = {
 	allowInsecureRequests?: boolean;
 
 	/**
-	Got options for the token endpoint's requests (and metadata requests): `timeout`, `retry`, `https` (a client certificate for mutual TLS goes here), `agent`, `headers`, `dnsLookup`, `localAddress`. Any other is a `ConfigurationError`.
+	Got options for the token endpoint's requests (and metadata requests): `timeout`, `retry`, `https` (a client certificate for mutual TLS goes here, or in `clientCertificate` when it is renewed while the process runs), `agent`, `headers`, `dnsLookup`, `localAddress`. Any other is a `ConfigurationError`.
 
 	@default {timeout: {request: 10000}, retry: {limit: 2, backoffLimit: 5000}}
 	*/
 	tokenRequest?: TokenRequestOptions;
+
+	/**
+	The client certificate for mutual TLS at the token endpoint (`tls_client_auth`, `self_signed_tls_client_auth`, and certificate-bound tokens), when it is renewed while the process runs: `certificate` and `key` as PEM, or as functions called for every token request attempt, such as `pemFromFile(path)`. Each attempt presents what they return then, on a new connection when it changed. A certificate that does not change can go in `tokenRequest.https` instead; not both.
+
+	@see https://www.rfc-editor.org/rfc/rfc8705#section-2
+	*/
+	clientCertificate?: ClientCertificate;
 };
 
-export const tokenEndpointOptionNames = optionNames<TokenEndpointOptions>()(['tokenEndpoint', 'issuer', 'allowInsecureRequests', 'tokenRequest']);
+export const tokenEndpointOptionNames = optionNames<TokenEndpointOptions>()(['tokenEndpoint', 'issuer', 'allowInsecureRequests', 'tokenRequest', 'clientCertificate']);
 
 /**
 Where the token endpoint is: configured, or named by the issuer's metadata.
@@ -58,10 +66,16 @@ type TokenEndpointSettings = {
 	readonly isInsecureAllowed: boolean;
 	readonly tokenRequest: TokenRequestOptions;
 	/**
-	`tokenRequest.https` holds a client certificate and its key: RFC 8705's endpoint aliases apply.
+	`clientCertificate` is given, or `tokenRequest.https` holds a client certificate and its key: RFC 8705's endpoint aliases apply.
 	*/
 	readonly hasClientCertificate: boolean;
+	readonly clientCertificate: ClientCertificateSettings | undefined;
 };
+
+/**
+The got options that give a client certificate, which `clientCertificate` gives in their place.
+*/
+const certificateOptions = ['certificate', 'key', 'pfx', 'passphrase'] as const;
 
 function checkTokenRequest(value: unknown): TokenRequestOptions {
 	if (value === undefined) {
@@ -88,9 +102,15 @@ export function checkTokenEndpointOptions(options: TokenEndpointOptions): TokenE
 
 	const tokenRequest = checkTokenRequest(options.tokenRequest);
 	const https = tokenRequest.https ?? {};
-	const hasClientCertificate = (https.certificate !== undefined && https.key !== undefined) || https.pfx !== undefined;
+	const clientCertificate = options.clientCertificate === undefined ? undefined : checkClientCertificate(options.clientCertificate);
+	const inHttps = certificateOptions.find(name => https[name] !== undefined);
+	if (clientCertificate !== undefined && inHttps !== undefined) {
+		throw new ConfigurationError('clientCertificate', `and \`tokenRequest.https.${inHttps}\` both give the client certificate; give one`);
+	}
+
+	const hasClientCertificate = clientCertificate !== undefined || (https.certificate !== undefined && https.key !== undefined) || https.pfx !== undefined;
 	const issuer = options.issuer === undefined ? undefined : checkIssuer(options.issuer, allowInsecureRequests);
-	const settings = {isInsecureAllowed: allowInsecureRequests, tokenRequest, hasClientCertificate};
+	const settings = {isInsecureAllowed: allowInsecureRequests, tokenRequest, hasClientCertificate, clientCertificate};
 	if (options.tokenEndpoint !== undefined) {
 		return {...settings, location: {kind: 'configured', tokenEndpoint: checkTokenEndpoint(options.tokenEndpoint, allowInsecureRequests), issuer}};
 	}

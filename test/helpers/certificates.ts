@@ -21,6 +21,8 @@ export type TestPki = {
 	readonly server: CertificateAndKey;
 	/** Signed by the CA; subject `CN=got-oauth mtls client`. */
 	readonly client: CertificateAndKey;
+	/** `client` renewed: the same subject, a new key and certificate from the same CA, as cert-manager's renewal makes. */
+	readonly renewed: CertificateAndKey;
 	/** Signed by itself, for self_signed_tls_client_auth. */
 	readonly selfSigned: CertificateAndKey;
 };
@@ -54,9 +56,10 @@ export function testPki(): TestPki {
 
 		signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
 		signed('client', `/${clientSubject}`, 'extendedKeyUsage=clientAuth\n');
+		signed('renewed', `/${clientSubject}`, 'extendedKeyUsage=clientAuth\n');
 		openssl('req', '-x509', ...newKey, '-keyout', 'self.key', '-out', 'self.crt', '-days', '1', '-subj', '/CN=got-oauth self-signed client');
 		const read = (name: string): CertificateAndKey => ({certificate: readFileSync(file(`${name}.crt`), 'utf8'), key: readFileSync(file(`${name}.key`), 'utf8')});
-		pki = {ca: readFileSync(file('ca.crt'), 'utf8'), server: read('server'), client: read('client'), selfSigned: read('self')};
+		pki = {ca: readFileSync(file('ca.crt'), 'utf8'), server: read('server'), client: read('client'), renewed: read('renewed'), selfSigned: read('self')};
 		return pki;
 	} finally {
 		rmSync(directory, {recursive: true, force: true});
