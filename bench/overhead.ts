@@ -4,7 +4,7 @@ import got, {type Got, type Response} from 'got';
 import {oauthHooks} from '../source/index.js';
 import {median, printResult, printTable, round, runConcurrently, type Servers} from './harness.js';
 
-const rounds = 60;
+const rounds = Number(process.env.ROUNDS ?? 60);
 const requestsPerRound = 2000;
 const concurrency = 16;
 

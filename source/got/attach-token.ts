@@ -1,15 +1,10 @@
-import type {BeforeRequestHook, NormalizedOptions, Options} from 'got';
+import type {BeforeRequestHook, NormalizedOptions} from 'got';
 import {TokenError} from '../errors.js';
 import type {TokenSource} from '../token-source/token-source.js';
-import {installRequestFunction, unwrapRequest} from './request-function.js';
+import {installRequestFunction, unwrapRequest, type SentToken} from './request-function.js';
 import {notOurs, readRequestState, writeRequestState} from './request-state.js';
 
 type OriginRule = (options: NormalizedOptions, origin: string) => boolean;
-
-/**
-Tokens this instance's requests sent, by the options of the attempt that sent each: got makes new options for every retry and redirect hop.
-*/
-export type SentTokens = WeakMap<Options | NormalizedOptions, string>;
 
 /**
 A signal for the wait for a token: the caller's own, bounded by the request's own `timeout.request`.
@@ -27,23 +22,15 @@ function waitSignal(options: NormalizedOptions): AbortSignal | undefined {
 /**
 The `beforeRequest` hook: decides on the first attempt whether the request is ours to authorize, then on every attempt lets the request function attach the token when the request leaves for that origin. got runs it again on each retry and redirect hop.
 */
-export function attachToken(source: TokenSource, isOurs: OriginRule, sent: SentTokens): BeforeRequestHook {
-	// The header value for a token, built once per token rather than once per request.
-	let lastToken = '';
-	let lastHeader = '';
-	const bearer = (token: string): string => {
-		if (token !== lastToken) {
-			lastToken = token;
-			lastHeader = `Bearer ${token}`;
+export function attachToken(source: TokenSource, isOurs: OriginRule): BeforeRequestHook {
+	// The header and reader for a token, made once per token rather than once per request.
+	let last: SentToken & {token: string} = {token: '', header: '', read: () => ''};
+	const install = (options: NormalizedOptions, origin: string, token: string): void => {
+		if (token !== last.token) {
+			last = {token, header: `Bearer ${token}`, read: () => token};
 		}
 
-		return lastHeader;
-	};
-
-	const install = (options: NormalizedOptions, origin: string, token: string): void => {
-		installRequestFunction(options, origin, bearer(token), () => {
-			sent.set(options, token);
-		});
+		installRequestFunction(options, origin, last);
 	};
 
 	async function installAfterFetch(options: NormalizedOptions, origin: string): Promise<void> {

@@ -10,7 +10,7 @@ import {ConfigurationError, describeValue} from '../errors.js';
 import {checkOrigins, createOriginPolicy, type OriginOptions} from '../origin-policy.js';
 import {createTokenSource} from '../token-source/create-token-source.js';
 import {TokenSource} from '../token-source/token-source.js';
-import {attachToken, type SentTokens} from './attach-token.js';
+import {attachToken} from './attach-token.js';
 import {readRequestState} from './request-state.js';
 import {isUnauthorized, retryOn401, type TokenRejectedPredicate} from './retry-on-401.js';
 
@@ -63,12 +63,11 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 
 	const isOurs = (requestOptions: NormalizedOptions, origin: string): boolean =>
 		policy.allows(origin, () => requestOptions.prefixUrl === '' ? undefined : new URL(requestOptions.prefixUrl).origin);
-	const sent: SentTokens = new WeakMap();
 
 	return {
 		hooks: {
-			beforeRequest: [attachToken(source, isOurs, sent)],
-			afterResponse: [retryOn401(source, sent, isTokenRejected)],
+			beforeRequest: [attachToken(source, isOurs)],
+			afterResponse: [retryOn401(source, isTokenRejected)],
 			beforeError: [explainRejection],
 		},
 	};

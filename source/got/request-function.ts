@@ -1,4 +1,4 @@
-import type {NormalizedOptions, RequestFunction} from 'got';
+import type {NormalizedOptions, Options, RequestFunction} from 'got';
 import {forgetSentHead} from './forget-sent-head.js';
 
 /*
@@ -8,12 +8,29 @@ The token never enters got's options, where every error got makes would carry it
 type AnyRequestFunction = (...arguments_: unknown[]) => unknown;
 
 /**
-Our request functions, each mapped to the one it wraps (the caller's own, or `undefined` for got's default). got copies `request` into each retry's and redirect hop's options, so a hook must unwrap before wrapping again.
+What our request function wraps (the caller's own, or `undefined` for got's default): got copies `request` into each retry's and redirect hop's options, so a hook must unwrap before wrapping again.
 */
-const wrapped = new WeakMap<AnyRequestFunction, AnyRequestFunction | undefined>();
+const wrappedFunction = Symbol('got-oauth: wrapped request function');
 
-export const unwrapRequest = (request: RequestFunction | undefined): RequestFunction | undefined =>
-	wrapped.has(request as AnyRequestFunction) ? wrapped.get(request as AnyRequestFunction) as RequestFunction | undefined : request;
+/**
+Reads the token the attempt sent, once it has sent one. A function, so that no rendering of the options shows the token.
+*/
+const sentToken = Symbol('got-oauth: sent token');
+
+type OAuthRequestFunction = RequestFunction & {
+	[wrappedFunction]?: AnyRequestFunction | undefined;
+	[sentToken]?: () => string;
+};
+
+export function unwrapRequest(request: RequestFunction | undefined): RequestFunction | undefined {
+	const ours = request as OAuthRequestFunction | undefined;
+	return ours !== undefined && wrappedFunction in ours ? ours[wrappedFunction] as RequestFunction | undefined : request;
+}
+
+/**
+The token this attempt's request carried, if it carried one of ours.
+*/
+export const tokenSentWith = (options: Options | NormalizedOptions): string | undefined => (options.request as OAuthRequestFunction | undefined)?.[sentToken]?.();
 
 /**
 got's own choice for the options' current URL: `http.request`, `https.request`, or its HTTP/2 client.
@@ -42,52 +59,66 @@ function originOf(native: NativeOptions): string {
 }
 
 /**
-Make this attempt's request carry `authorization: <header>` when, and only when, it leaves for `origin`. `onSent` learns that it did.
+Call the wrapped function, or got's default where there is none or it declines (returns `undefined`), as got itself would.
 */
-export function installRequestFunction(options: NormalizedOptions, origin: string, header: string, onSent: () => void): void {
+function callThrough(own: AnyRequestFunction | undefined, options: NormalizedOptions, arguments_: unknown[]): unknown {
+	const result = own?.(...arguments_);
+	if (result === undefined) {
+		return gotDefaultRequest(options)(...arguments_);
+	}
+
+	return isPromise(result) ? result.then(resolved => resolved ?? gotDefaultRequest(options)(...arguments_)) : result;
+}
+
+export type SentToken = {
+	/**
+	`Bearer <token>`.
+	*/
+	readonly header: string;
+	/**
+	Reads the token.
+	*/
+	readonly read: () => string;
+};
+
+/**
+Make this attempt's request carry `authorization: <header>` when, and only when, it leaves for `origin`.
+*/
+export function installRequestFunction(options: NormalizedOptions, origin: string, token: SentToken): void {
 	const own = unwrapRequest(options.request) as AnyRequestFunction | undefined;
-	const call = (...arguments_: unknown[]): unknown => {
-		const result = own?.(...arguments_);
-		if (result === undefined) {
-			return gotDefaultRequest(options)(...arguments_);
-		}
-
-		return isPromise(result) ? result.then(resolved => resolved ?? gotDefaultRequest(options)(...arguments_)) : result;
-	};
-
-	const gotOAuthRequest = (first: unknown, second: unknown, third: unknown): unknown => {
-		const isViaCache = !(first instanceof URL);
-		const native = (isViaCache ? first : second) as NativeOptions;
+	const gotOAuthRequest: OAuthRequestFunction = (first, second, third) => {
+		const native = (first instanceof URL ? second : first) as NativeOptions;
 		// The last word on where the token goes. A header set after our hook ran is someone's own: it wins.
 		const target = first instanceof URL ? first.origin : originOf(native);
 		if (target !== origin || native.headers?.authorization !== undefined) {
-			return call(first, second, third);
+			return callThrough(own, options, [first, second, third]) as ReturnType<RequestFunction>;
 		}
 
-		const headers = {...native.headers, authorization: header};
+		const headers: Record<string, unknown> = {...native.headers, authorization: token.header};
 		const copy = {...native, headers};
+		const isViaCache = !(first instanceof URL);
 		if (isViaCache) {
 			// The cache applies shared-cache rules from its own view of the headers: tell it the request is authorized, not with what.
 			native.headers = {...native.headers, authorization: 'Bearer'};
 		}
 
-		onSent();
+		gotOAuthRequest[sentToken] = token.read;
 		const created = (request: unknown): unknown => {
 			// Node has copied the headers; the agent's and the TLS socket's options could otherwise keep ours.
-			delete (headers as Partial<typeof headers>).authorization;
-			forgetSentHead(request, header, options.signal);
+			delete headers.authorization;
+			forgetSentHead(request, token.header, options.signal);
 			return request;
 		};
 
-		const result = isViaCache ? call(copy, second, third) : call(first, copy, third);
-		return isPromise(result)
+		const result = callThrough(own, options, isViaCache ? [copy, second, third] : [first, copy, third]);
+		return (isPromise(result)
 			? result.then(created).catch((error: unknown) => {
-				delete (headers as Partial<typeof headers>).authorization;
+				delete headers.authorization;
 				throw error;
 			})
-			: created(result);
+			: created(result)) as ReturnType<RequestFunction>;
 	};
 
-	wrapped.set(gotOAuthRequest, own);
-	options.request = gotOAuthRequest as RequestFunction;
+	gotOAuthRequest[wrappedFunction] = own;
+	options.request = gotOAuthRequest;
 }

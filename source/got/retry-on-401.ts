@@ -1,6 +1,6 @@
 import type {AfterResponseHook, Response} from 'got';
 import type {TokenSource} from '../token-source/token-source.js';
-import type {SentTokens} from './attach-token.js';
+import {tokenSentWith} from './request-function.js';
 import {readRequestState, retryContext, writeRequestState} from './request-state.js';
 
 /**
@@ -25,10 +25,10 @@ function isReplayable(body: unknown): boolean {
 /**
 The `afterResponse` hook: when the API rejects a request that carried our token, forget that token (only if it is still the current one) and send the request once more with a fresh one.
 */
-export function retryOn401(source: TokenSource, sent: SentTokens, isTokenRejected: TokenRejectedPredicate): AfterResponseHook {
+export function retryOn401(source: TokenSource, isTokenRejected: TokenRejectedPredicate): AfterResponseHook {
 	return (response, retryWithMergedOptions) => {
 		const {options} = response.request;
-		const token = sent.get(options);
+		const token = tokenSentWith(options);
 		if (token === undefined) {
 			return response;
 		}
