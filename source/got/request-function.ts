@@ -23,14 +23,17 @@ type OAuthRequestFunction = RequestFunction & {
 };
 
 export function unwrapRequest(request: RequestFunction | undefined): RequestFunction | undefined {
-	const ours = request as OAuthRequestFunction | undefined;
-	return ours !== undefined && wrappedFunction in ours ? ours[wrappedFunction] as RequestFunction | undefined : request;
+	const ours: OAuthRequestFunction | undefined = request;
+	return ours !== undefined && Object.hasOwn(ours, wrappedFunction) ? ours[wrappedFunction] as RequestFunction | undefined : request;
 }
 
 /**
 The token this attempt's request carried, if it carried one of ours.
 */
-export const tokenSentWith = (options: Options | NormalizedOptions): string | undefined => (options.request as OAuthRequestFunction | undefined)?.[sentToken]?.();
+export function tokenSentWith(options: Options | NormalizedOptions): string | undefined {
+	const {request}: {request?: OAuthRequestFunction} = options;
+	return request?.[sentToken]?.();
+}
 
 /**
 got's own choice for the options' current URL: `http.request`, `https.request`, or its HTTP/2 client.
@@ -86,7 +89,7 @@ Make this attempt's request carry `authorization: <header>` when, and only when,
 */
 export function installRequestFunction(options: NormalizedOptions, origin: string, token: SentToken): void {
 	const own = unwrapRequest(options.request) as AnyRequestFunction | undefined;
-	const gotOAuthRequest: OAuthRequestFunction = (first, second, third) => {
+	const gotOAuthRequest: OAuthRequestFunction = (first, second, third): ReturnType<RequestFunction> => {
 		const native = (first instanceof URL ? second : first) as NativeOptions;
 		// The last word on where the token goes. A header set after our hook ran is someone's own: it wins.
 		const target = first instanceof URL ? first.origin : originOf(native);
