@@ -26,9 +26,14 @@ if (difference < 0) {
 	const runtime = readJson('scripts/node/package.json').optionalDependencies;
 	const package_ = Object.keys(runtime).find(candidate => candidate === `node-${platform}` || candidate === `node-bin-${platform}`);
 
+	// Set by npm, pnpm and Yarn for the scripts they run, like `pnpm/10.14.0 npm/? node/v20.19.0 linux x64`.
+	const manager = (process.env.npm_config_user_agent || 'npm/').split('/', 1)[0];
+
 	let fix;
 	if (hasOwnNode) {
 		fix = 'run it with npm (npm test, npm run demo, npm run bench), which puts node_modules/.bin, where the project\'s own Node.js is, first on PATH';
+	} else if (manager !== 'npm') {
+		fix = `put Node.js ${minimum} or later first on PATH: ${manager} does not link the project's own Node.js into node_modules/.bin, npm does (npm install --ignore-scripts)`;
 	} else if (package_ === undefined) {
 		fix = `put Node.js ${minimum} or later first on PATH (scripts/node/package.json has no Node.js package for ${platform})`;
 	} else {
