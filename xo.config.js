@@ -20,6 +20,13 @@ const xoConfig = [
 		},
 	},
 	{
+		files: ['scripts/node/package.json'],
+		rules: {
+			// Binaries only: an engines field would add one more warning when npm itself runs on an older Node.js.
+			'package-json/require-engines': 'off',
+		},
+	},
+	{
 		files: ['test/**', 'demo/**', 'bench/**', 'fixtures/**'],
 		rules: {
 			'node-test/no-import-test-files': 'off',
