@@ -43,6 +43,10 @@ export type OriginPolicy = {
 	May a request that starts at `origin` carry the token? `preferred` gives the origin the client itself names as its API (got's `prefixUrl`), if any: without an `origins` list, the first one seen becomes the only one.
 	*/
 	allows(origin: string, preferred?: () => string | undefined): boolean;
+	/**
+	The allowed origins are known: listed, or the first one seen. `preferred` is no longer asked.
+	*/
+	readonly isSettled: boolean;
 };
 
 export const originWarningCode = 'GOT_OAUTH_ORIGINS';
@@ -65,6 +69,9 @@ export function createOriginPolicy(origins: ReadonlySet<string> | undefined): Or
 	};
 
 	return {
+		get isSettled() {
+			return origins !== undefined || pinned !== undefined;
+		},
 		allows(origin, preferred) {
 			if (origins !== undefined) {
 				return origins.has(origin);

@@ -222,6 +222,8 @@ for (const [name, change, message] of bad) {
 	test(`${name}: ConfigurationError from oauthHooks()`, t => {
 		const error = t.throws(() => oauthHooks({...base, ...change}), {instanceOf: ConfigurationError});
 		t.is(error.message, `got-oauth: ${message}`);
+		// The option's name, for code that reports or fixes it.
+		t.is(error.option, message.slice(1, message.indexOf('`', 1)));
 		// Never key material or a secret, whatever the option.
 		t.false(error.message.includes(secret));
 		t.false(error.message.includes('PRIVATE KEY'));
@@ -309,8 +311,15 @@ test('a configuration that is not an object is a ConfigurationError too', t => {
 		for (const make of [oauthHooks, createTokenSource]) {
 			const error = t.throws(() => make(value as never), {instanceOf: ConfigurationError});
 			t.regex(error.message, /^got-oauth: `config` must be a configuration object or a TokenSource, got /v);
+			t.is(error.option, 'config');
 		}
 	}
+});
+
+test('an isTokenRejected that is not a function is a ConfigurationError naming it', t => {
+	const error = t.throws(() => oauthHooks(base, {isTokenRejected: 401 as never}), {instanceOf: ConfigurationError});
+	t.is(error.message, 'got-oauth: `isTokenRejected` must be a function, got number');
+	t.is(error.option, 'isTokenRejected');
 });
 
 test('the configuration is read once, at createTokenSource() time, before any request', t => {

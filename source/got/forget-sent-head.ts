@@ -5,8 +5,6 @@ import type {Socket} from 'node:net';
 Node keeps a request's serialized head (`_header`) and its header map on the ClientRequest for the request's whole life, and got keeps the ClientRequest on every error it makes (`error.request`, `error.response.req`), where `util.inspect(error, {showHidden: true})` finds it. Once the head is on its way, Node reads `_header` only to see that there is one, so the copies can lose the token. Best effort, on Node's and got's internals, each checked before use: where they differ, the copies stay, and sending is never affected.
 */
 
-const redacted = 'Bearer [redacted]';
-
 const outHeaders = Object.getOwnPropertySymbols(new OutgoingMessage()).find(symbol => symbol.description === 'kOutHeaders');
 
 type NodeRequestInternals = ClientRequest & {
@@ -40,6 +38,8 @@ function forgetHttp2(request: Http2RequestInternals): void {
 }
 
 function forgetHttp1(request: NodeRequestInternals, header: string, signal: AbortSignal | undefined): void {
+	// The scheme stays, so a printed head still says what kind of credential went.
+	const redacted = `${header.split(' ', 1)[0]!} [redacted]`;
 	const forget = (): void => {
 		if (request._headerSent !== true) {
 			return;
@@ -87,7 +87,7 @@ function forgetHttp1(request: NodeRequestInternals, header: string, signal: Abor
 }
 
 /**
-Once `request` has sent `header`, wipe the copies of it that Node and got keep.
+Once `request` has sent `header` (an `authorization` value: a bearer token, or the client's Basic credentials on a token request), wipe the copies of it that Node and got keep.
 */
 export function forgetSentHead(request: unknown, header: string, signal: AbortSignal | undefined): void {
 	if (request instanceof ClientRequest) {

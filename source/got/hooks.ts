@@ -3,6 +3,7 @@ import {
 	type AfterResponseHook,
 	type BeforeErrorHook,
 	type BeforeRequestHook,
+	type InitHook,
 	type NormalizedOptions,
 } from 'got';
 import type {OAuthConfig} from '../configuration/normalize.js';
@@ -25,6 +26,7 @@ export type HooksOptions = OriginOptions & {
 
 export type OAuthHooks = {
 	readonly hooks: {
+		readonly init: InitHook[];
 		readonly beforeRequest: BeforeRequestHook[];
 		readonly afterResponse: AfterResponseHook[];
 		readonly beforeError: BeforeErrorHook[];
@@ -61,11 +63,22 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 		throw new ConfigurationError('isTokenRejected', `must be a function, got ${describeValue(isTokenRejected)}`);
 	}
 
-	const isOurs = (requestOptions: NormalizedOptions, origin: string): boolean =>
-		policy.allows(origin, () => requestOptions.prefixUrl === '' ? undefined : new URL(requestOptions.prefixUrl).origin);
+	// The instance's own prefixUrl, not one a request's options put in its place: got calls `init` hooks before it merges those options. Needed only until the policy has settled on its origin.
+	const instancePrefixUrls = new WeakMap<WeakKey, string>();
+	const rememberInstancePrefixUrl: InitHook = (_init, self) => {
+		if (!policy.isSettled && !instancePrefixUrls.has(self)) {
+			instancePrefixUrls.set(self, String(self.prefixUrl));
+		}
+	};
+
+	const isOurs = (requestOptions: NormalizedOptions, origin: string): boolean => policy.allows(origin, () => {
+		const prefixUrl = instancePrefixUrls.get(requestOptions) ?? requestOptions.prefixUrl;
+		return prefixUrl === '' ? undefined : new URL(prefixUrl).origin;
+	});
 
 	return {
 		hooks: {
+			init: [rememberInstancePrefixUrl],
 			beforeRequest: [attachToken(source, isOurs)],
 			afterResponse: [retryOn401(source, isTokenRejected)],
 			beforeError: [explainRejection],

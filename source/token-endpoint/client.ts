@@ -1,6 +1,8 @@
+import type {ClientRequest} from 'node:http';
 import got, {type Got, type OptionsInit, type Response, type RetryObject} from 'got';
 import {fullJitter} from '../backoff.js';
 import {TokenError, cleanCause} from '../errors.js';
+import {forgetSentHead} from '../got/forget-sent-head.js';
 import type {TokenRequestOptions} from './options.js';
 
 /*
@@ -79,12 +81,22 @@ function hintFor(cause: Error & {code?: unknown}, url: URL): string {
 }
 
 /**
+Node keeps a request's head for the request's life, where any got error in the process can reach it through the shared agent (`util.inspect` with `showHidden`): the client's Basic credentials go from there once sent.
+*/
+function forgetCredentials(request: unknown): void {
+	const header = (request as Partial<ClientRequest> | undefined)?.getHeader?.('authorization');
+	if (typeof header === 'string') {
+		forgetSentHead(request, header, undefined);
+	}
+}
+
+/**
 One request whose body may not exceed `maxResponseBytes`. Failures are `TokenError`s that hold neither got's options (the client credentials) nor the response body (a token).
 */
 export async function cappedRequest(client: Got, url: URL, options: Pick<OptionsInit, 'method' | 'context'>, what: string): Promise<Response<string>> {
 	const sizeCap = new AbortController();
 	try {
-		return await client(url, {...options, responseType: 'text', signal: sizeCap.signal}).on('downloadProgress', ({transferred}) => {
+		return await client(url, {...options, responseType: 'text', signal: sizeCap.signal}).on('request', forgetCredentials).on('downloadProgress', ({transferred}) => {
 			if (transferred > maxResponseBytes) {
 				sizeCap.abort();
 			}

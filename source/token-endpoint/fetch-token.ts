@@ -85,7 +85,8 @@ const publicParameters = new Set(['grant_type', 'client_id', 'scope', 'audience'
 What an attempt sent that proves who the client is, in every form a server might echo it: an error must never repeat it.
 */
 function sentSecrets(form: URLSearchParams, headers: Record<string, string>): string[] {
-	const secrets = [...form].filter(([name]) => !publicParameters.has(name)).map(([, value]) => value);
+	// Each value as read and as sent, form-encoded: a server may echo the body as it arrived.
+	const secrets = [...form].filter(([name]) => !publicParameters.has(name)).flatMap(([, value]) => [value, new URLSearchParams({v: value}).toString().slice(2)]);
 	const {authorization} = headers;
 	if (authorization !== undefined) {
 		const [, credentials = ''] = authorization.split(' ', 2);
