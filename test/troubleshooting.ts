@@ -153,6 +153,39 @@ test('a caller\'s timeout.request bounds its wait for a hanging token endpoint, 
 	t.is(api.seen.length, 0);
 });
 
+test('tokenTimeout bounds getting a token, its retries and their waits included: one TokenError that names the option', async t => {
+	const token = await startTokenEndpoint();
+	t.teardown(async () => token.close());
+	// Two answers that ask to come back in 30 s, then a hang: got would wait a minute, then 10 s more.
+	token.handle((_request, index) => index < 2 ? {status: 503, headers: {'retry-after': '30'}, body: {error: 'temporarily_unavailable'}} : 'hang');
+	const source = createTokenSource({
+		tokenEndpoint: token.url('/token'),
+		clientId: 'deadline-client',
+		clientSecret: 'deadline-secret',
+		tokenTimeout: 1,
+		tokenRequest: {retry: {limit: 2, maxRetryAfter: 60_000}},
+	});
+
+	const started = performance.now();
+	const error = await t.throwsAsync(source.getToken(), {instanceOf: TokenError});
+	const waited = performance.now() - started;
+
+	t.regex(error.message, /did not finish within `tokenTimeout` \(1 s\), its retries included$/v);
+	t.true(waited >= 990 && waited < 3000, `${Math.round(waited)} ms`);
+	t.is(token.count, 1);
+});
+
+test('tokenTimeout cuts off an attempt that its own timeout would let hang on; a negative one is a ConfigurationError', async t => {
+	const token = await startTokenEndpoint();
+	t.teardown(async () => token.close());
+	token.handle(() => 'hang');
+	// The per-attempt timeout made long, so that only the overall deadline can end the wait.
+	const source = createTokenSource({tokenEndpoint: token.url('/token'), clientId: 'c', clientSecret: 's', tokenTimeout: 0.5, tokenRequest: {timeout: {request: 60_000}}});
+	const error = await t.throwsAsync(source.getToken(), {instanceOf: TokenError});
+	t.regex(error.message, /within `tokenTimeout` \(0\.5 s\)/v);
+	t.throws(() => createTokenSource({tokenEndpoint: token.url('/token'), clientId: 'c', clientSecret: 's', tokenTimeout: -1}), {message: /`tokenTimeout` must be a finite number of seconds/v});
+});
+
 // Item 4.
 test('getTokenDetails(): expiresAt as a Date, scope, tokenType and the response\'s other members, from the one token request', async t => {
 	const token = await startTokenEndpoint();

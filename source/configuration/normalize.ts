@@ -8,6 +8,7 @@ import {
 import type {PreparedAuthentication} from '../client-authentication/registry.js';
 import {checkOptionalString, isPlainObject} from '../checks.js';
 import {ConfigurationError, describeValue} from '../errors.js';
+import {gotOptionNames, type GotOptions} from '../got/options.js';
 import {originOptionNames, type OriginOptions} from '../origin-policy.js';
 import {
 	checkTokenParameters,
@@ -34,7 +35,7 @@ import {refuseUnknownOptions} from './known-options.js';
 /**
 Everything `oauthHooks()` and `createTokenSource()` take: where the token endpoint is and how to reach it, who the client is and how it proves it, which grant, what to ask for, how to cache, and where the token may go. Each part's options are documented beside their checks.
 */
-export type OAuthConfig = TokenEndpointOptions & ClientAuthenticationOptions & GrantSelection & TokenParameterOptions & CacheOptions & OriginOptions & StoreOptions;
+export type OAuthConfig = TokenEndpointOptions & ClientAuthenticationOptions & GrantSelection & TokenParameterOptions & CacheOptions & OriginOptions & GotOptions & StoreOptions;
 
 /**
 Where the token endpoint is, and how the client authenticates there. A configured endpoint has its method decided; only discovery may leave it to the server's metadata.
@@ -56,6 +57,10 @@ export type NormalizedConfig = {
 	readonly parameters: FormEntries;
 	readonly tokenRequest: TokenRequestOptions;
 	/**
+	Seconds.
+	*/
+	readonly tokenTimeout: number;
+	/**
 	A client certificate read for every token request attempt, in place of one in `tokenRequest.https`.
 	*/
 	readonly clientCertificate: ClientCertificateSettings | undefined;
@@ -73,6 +78,7 @@ const knownOptions: readonly string[] = [
 	...cacheOptionNames,
 	...storeOptionNames,
 	...originOptionNames,
+	...gotOptionNames,
 ];
 
 /**
@@ -116,6 +122,7 @@ export function normalizeConfig(config: OAuthConfig): NormalizedConfig {
 		grant,
 		parameters: checkTokenParameters(config, reservedParameters),
 		tokenRequest,
+		tokenTimeout: endpointSettings.tokenTimeout,
 		clientCertificate,
 		credentials: {clientSecret: authentication.clientSecret, privateKey: privateKey?.key},
 	};

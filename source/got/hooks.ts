@@ -8,21 +8,15 @@ import {
 } from 'got';
 import type {OAuthConfig} from '../configuration/normalize.js';
 import {ConfigurationError, describeValue} from '../errors.js';
-import {checkOrigins, createOriginPolicy, type OriginOptions} from '../origin-policy.js';
+import {checkOrigins, createOriginPolicy} from '../origin-policy.js';
 import {createTokenSource} from '../token-source/create-token-source.js';
 import {TokenSource} from '../token-source/token-source.js';
 import {attachToken} from './attach-token.js';
 import {readRequestState} from './request-state.js';
-import {isUnauthorized, retryOn401, type TokenRejectedPredicate} from './retry-on-401.js';
+import {checkTokenRejectedPredicate, type HooksOptions} from './options.js';
+import {retryOn401} from './retry-on-401.js';
 
-export type HooksOptions = OriginOptions & {
-	/**
-	Whether a response means the API rejected the token, so that it is replaced and the request retried once. RFC 6750 §3.1 says `401`; for an API that answers `403` to an expired token: `response => response.statusCode === 401 || response.statusCode === 403`.
-
-	@default response => response.statusCode === 401
-	*/
-	isTokenRejected?: TokenRejectedPredicate;
-};
+export type {HooksOptions} from './options.js';
 
 export type OAuthHooks = {
 	readonly hooks: {
@@ -58,10 +52,7 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 	const source = isSource ? configOrSource : createTokenSource(configOrSource);
 	const options: HooksOptions = {...(!isSource && configOrSource), ...hooksOptions};
 	const policy = createOriginPolicy(checkOrigins(options.origins));
-	const isTokenRejected = options.isTokenRejected ?? isUnauthorized;
-	if (typeof isTokenRejected !== 'function') {
-		throw new ConfigurationError('isTokenRejected', `must be a function, got ${describeValue(isTokenRejected)}`);
-	}
+	const isTokenRejected = checkTokenRejectedPredicate(options.isTokenRejected);
 
 	// The instance's own prefixUrl, not one a request's options put in its place: got calls `init` hooks before it merges those options. Needed only until the policy has settled on its origin.
 	const instancePrefixUrls = new WeakMap<WeakKey, string>();

@@ -1,14 +1,8 @@
-import type {AfterResponseHook, Response} from 'got';
+import type {AfterResponseHook} from 'got';
 import type {TokenSource} from '../token-source/token-source.js';
+import type {TokenRejectedPredicate} from './options.js';
 import {tokenSentWith} from './request-function.js';
 import {readRequestState, retryContext, writeRequestState} from './request-state.js';
-
-/**
-Decides whether a response means the API rejected the token. RFC 6750 §3.1 says `401`; some APIs answer `403` for an expired token.
-*/
-export type TokenRejectedPredicate = (response: Response) => boolean;
-
-export const isUnauthorized: TokenRejectedPredicate = response => response.statusCode === 401;
 
 /**
 Mirrors got's own rule: a body that a first send consumes cannot be sent again.

@@ -91,12 +91,22 @@ function forgetCredentials(request: unknown): void {
 }
 
 /**
+When getting a token must be over: one for the metadata request, every attempt and the waits between them.
+*/
+export type Deadline = {
+	readonly signal: AbortSignal;
+	readonly seconds: number;
+};
+
+export const startDeadline = (seconds: number): Deadline => ({signal: AbortSignal.timeout(seconds * 1000), seconds});
+
+/**
 One request whose body may not exceed `maxResponseBytes`. Failures are `TokenError`s that hold neither got's options (the client credentials) nor the response body (a token).
 */
-export async function cappedRequest(client: Got, url: URL, options: Pick<OptionsInit, 'method' | 'context'>, what: string): Promise<Response<string>> {
+export async function cappedRequest(client: Got, url: URL, options: Pick<OptionsInit, 'method' | 'context'>, what: string, deadline: Deadline): Promise<Response<string>> {
 	const sizeCap = new AbortController();
 	try {
-		return await client(url, {...options, responseType: 'text', signal: sizeCap.signal}).on('request', forgetCredentials).on('downloadProgress', ({transferred}) => {
+		return await client(url, {...options, responseType: 'text', signal: AbortSignal.any([sizeCap.signal, deadline.signal])}).on('request', forgetCredentials).on('downloadProgress', ({transferred}) => {
 			if (transferred > maxResponseBytes) {
 				sizeCap.abort();
 			}
@@ -107,6 +117,10 @@ export async function cappedRequest(client: Got, url: URL, options: Pick<Options
 		}
 
 		const cause = cleanCause(error);
+		if (deadline.signal.aborted) {
+			throw new TokenError(`${what} did not finish within \`tokenTimeout\` (${deadline.seconds} s), its retries included`, {cause});
+		}
+
 		throw new TokenError(`${what} failed: ${cause.message}${hintFor(cause, url)}`, {cause});
 	}
 }

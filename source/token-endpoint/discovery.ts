@@ -3,7 +3,7 @@ import type {AuthenticationChoice} from '../client-authentication/options.js';
 import type {PreparedAuthentication} from '../client-authentication/registry.js';
 import {isPlainObject} from '../checks.js';
 import {TokenError} from '../errors.js';
-import {authorizationServerClient, cappedRequest} from './client.js';
+import {authorizationServerClient, cappedRequest, type Deadline} from './client.js';
 import type {TokenRequestOptions} from './options.js';
 import type {TokenEndpointTarget} from './fetch-token.js';
 import {parseJsonObject} from './token-response.js';
@@ -101,11 +101,11 @@ function readMetadata(json: Record<string, unknown>, source: URL, issuer: string
 	};
 }
 
-async function fetchMetadata(client: Got, issuer: string, isInsecureAllowed: boolean): Promise<AuthorizationServerMetadata> {
+async function fetchMetadata(client: Got, issuer: string, isInsecureAllowed: boolean, deadline: Deadline): Promise<AuthorizationServerMetadata> {
 	const statuses: string[] = [];
 	for (const url of metadataUrls(issuer)) {
 		// eslint-disable-next-line no-await-in-loop
-		const response = await cappedRequest(client, url, {method: 'GET'}, `Metadata request to ${url.href}`);
+		const response = await cappedRequest(client, url, {method: 'GET'}, `Metadata request to ${url.href}`, deadline);
 		const json = response.statusCode === 200 ? parseJsonObject(response.body) : undefined;
 		if (json !== undefined) {
 			return readMetadata(json, url, issuer, isInsecureAllowed);
@@ -145,21 +145,21 @@ function chooseAuthentication(choice: AuthenticationChoice, supported: readonly 
 /**
 Resolves the token endpoint and client authentication from the issuer's metadata: fetched on first use, kept for the life of the token source, fetched again after a failure.
 */
-export function createDiscovery(settings: DiscoverySettings): () => Promise<ResolvedEndpoint> {
+export function createDiscovery(settings: DiscoverySettings): (deadline: Deadline) => Promise<ResolvedEndpoint> {
 	const {issuer, isInsecureAllowed} = settings;
 	const client = authorizationServerClient(withoutClientCertificate(settings.tokenRequest), {isReplaySafe: true});
 	let resolved: Promise<ResolvedEndpoint> | undefined;
 
-	async function discover(): Promise<ResolvedEndpoint> {
-		const metadata = await fetchMetadata(client, issuer, isInsecureAllowed);
+	async function discover(deadline: Deadline): Promise<ResolvedEndpoint> {
+		const metadata = await fetchMetadata(client, issuer, isInsecureAllowed, deadline);
 		const authentication = chooseAuthentication(settings.authentication, metadata.tokenEndpointAuthMethodsSupported, issuer);
 		// RFC 8705 §5: a client that presents a certificate uses the mTLS alias.
 		const tokenEndpoint = settings.hasClientCertificate && metadata.mtlsTokenEndpoint !== undefined ? metadata.mtlsTokenEndpoint : metadata.tokenEndpoint;
 		return {tokenEndpoint, issuer, authentication};
 	}
 
-	return async () => {
-		resolved ??= discover().catch((error: unknown) => {
+	return async deadline => {
+		resolved ??= discover(deadline).catch((error: unknown) => {
 			// A failure is not kept: the next token request asks again.
 			resolved = undefined;
 			throw error;

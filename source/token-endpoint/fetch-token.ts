@@ -5,7 +5,7 @@ import {withCommonParameters} from '../grants/common-parameters.js';
 import type {TokenEndpointCall} from '../grants/grant.js';
 import type {TokenSet} from '../token-source/token-source.js';
 import type {ResolvedClientCertificate} from './client-certificate.js';
-import {authorizationServerClient, cappedRequest} from './client.js';
+import {authorizationServerClient, cappedRequest, startDeadline, type Deadline} from './client.js';
 import {createDiscovery, type ResolvedEndpoint} from './discovery.js';
 import {parseTokenEndpointResponse} from './token-response.js';
 
@@ -103,12 +103,12 @@ The token endpoint as one function: find it (configured, or from the issuer's me
 export function createFetchToken(config: NormalizedConfig): () => Promise<TokenSet> {
 	const client = authorizationServerClient(config.tokenRequest, {isReplaySafe: config.grant.isReplaySafe}, {method: 'POST', hooks: {beforeRequest: [buildAttempt]}});
 	const {endpoint: plan} = config;
-	const resolveEndpoint: () => Promise<ResolvedEndpoint> = plan.kind === 'configured'
+	const resolveEndpoint: (deadline: Deadline) => Promise<ResolvedEndpoint> = plan.kind === 'configured'
 		? async () => ({...plan.target, authentication: plan.authentication})
 		: createDiscovery(plan.discovery);
 	const grant = config.grant.create();
 
-	const callAt = (resolved: ResolvedEndpoint): TokenEndpointCall => ({
+	const callAt = (resolved: ResolvedEndpoint, deadline: Deadline): TokenEndpointCall => ({
 		async post(grantParameters) {
 			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
 			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
@@ -124,10 +124,13 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 				return {form, headers, clientCertificate};
 			};
 
-			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
+			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`, deadline);
 			return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
 		},
 	});
 
-	return async () => grant.requestToken(callAt(await resolveEndpoint()));
+	return async () => {
+		const deadline = startDeadline(config.tokenTimeout);
+		return grant.requestToken(callAt(await resolveEndpoint(deadline), deadline));
+	};
 }

@@ -1,5 +1,5 @@
 import type {OptionsInit} from 'got';
-import {isPlainObject, optionNames} from '../checks.js';
+import {checkSeconds, isPlainObject, optionNames} from '../checks.js';
 import {ConfigurationError, describeValue} from '../errors.js';
 import {checkClientCertificate, type ClientCertificate, type ClientCertificateSettings} from './client-certificate.js';
 import {checkIssuer, checkTokenEndpoint} from './url-policy.js';
@@ -45,6 +45,13 @@ export type TokenEndpointOptions = {
 	tokenRequest?: TokenRequestOptions;
 
 	/**
+	The longest getting a token may take, in seconds: the metadata request, every token request attempt and the waits between them. A caller waits no longer than this for a token (nor longer than its own `signal` or `timeout.request`).
+
+	@default 20
+	*/
+	tokenTimeout?: number;
+
+	/**
 	The client certificate for mutual TLS at the token endpoint (`tls_client_auth`, `self_signed_tls_client_auth`, and certificate-bound tokens), when it is renewed while the process runs: `certificate` and `key` as PEM, or as functions called for every token request attempt, such as `pemFromFile(path)`. Each attempt presents what they return then, on a new connection when it changed. A certificate that does not change can go in `tokenRequest.https` instead; not both.
 
 	@see https://www.rfc-editor.org/rfc/rfc8705#section-2
@@ -52,7 +59,7 @@ export type TokenEndpointOptions = {
 	clientCertificate?: ClientCertificate;
 };
 
-export const tokenEndpointOptionNames = optionNames<TokenEndpointOptions>()(['tokenEndpoint', 'issuer', 'allowInsecureRequests', 'tokenRequest', 'clientCertificate']);
+export const tokenEndpointOptionNames = optionNames<TokenEndpointOptions>()(['tokenEndpoint', 'issuer', 'allowInsecureRequests', 'tokenRequest', 'tokenTimeout', 'clientCertificate']);
 
 /**
 Where the token endpoint is: configured, or named by the issuer's metadata.
@@ -65,6 +72,10 @@ type TokenEndpointSettings = {
 	readonly location: TokenEndpointLocation;
 	readonly isInsecureAllowed: boolean;
 	readonly tokenRequest: TokenRequestOptions;
+	/**
+	Seconds.
+	*/
+	readonly tokenTimeout: number;
 	/**
 	`clientCertificate` is given, or `tokenRequest.https` holds a client certificate and its key: RFC 8705's endpoint aliases apply.
 	*/
@@ -110,7 +121,8 @@ export function checkTokenEndpointOptions(options: TokenEndpointOptions): TokenE
 
 	const hasClientCertificate = clientCertificate !== undefined || (https.certificate !== undefined && https.key !== undefined) || https.pfx !== undefined;
 	const issuer = options.issuer === undefined ? undefined : checkIssuer(options.issuer, allowInsecureRequests);
-	const settings = {isInsecureAllowed: allowInsecureRequests, tokenRequest, hasClientCertificate, clientCertificate};
+	const tokenTimeout = checkSeconds('tokenTimeout', options.tokenTimeout, 20);
+	const settings = {isInsecureAllowed: allowInsecureRequests, tokenRequest, tokenTimeout, hasClientCertificate, clientCertificate};
 	if (options.tokenEndpoint !== undefined) {
 		return {...settings, location: {kind: 'configured', tokenEndpoint: checkTokenEndpoint(options.tokenEndpoint, allowInsecureRequests), issuer}};
 	}
