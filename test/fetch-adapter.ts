@@ -60,12 +60,16 @@ test('fetch-only extensions in init reach the caller\'s fetch; RequestInit membe
 	t.deepEqual(inner.sent.map(sent => sent.init), [{next: extension}]);
 });
 
-test('a Request input keeps its method, headers and URL', async t => {
+test('a Request input keeps its method, headers and URL, and is not changed', async t => {
 	const s = await servers(t);
 	const call = oauthFetch(config(s.token));
 
-	await call(new Request(s.a.url('/from-request'), {method: 'DELETE', headers: {'x-kept': '1'}}));
+	const input = new Request(s.a.url('/from-request'), {method: 'DELETE', headers: {'x-kept': '1'}});
+	await call(input);
 	await call(new URL(s.a.url('/from-url')));
+
+	// The caller's own Request never holds the token.
+	t.is(input.headers.get('authorization'), null);
 
 	t.deepEqual(s.a.requests.map(request => [request.method, request.path, request.headers['x-kept'], request.headers.authorization]), [
 		['DELETE', '/from-request', '1', 'Bearer access-token-1'],

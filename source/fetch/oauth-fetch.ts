@@ -36,6 +36,7 @@ export function oauthFetch(configOrSource: OAuthConfig | TokenSource, options: O
 		fetch: inner,
 		init: fetchOnlyInit(init),
 		isBodyReplayable: isReplayableBody(init?.body),
+		isOwnRequest: true,
 		state: {answered401: false},
 	});
 }

@@ -21,6 +21,10 @@ export type Call = {
 	*/
 	readonly isBodyReplayable: boolean;
 	/**
+	The request was made by the adapter for this call and is held by no one else, so the token may be set on it.
+	*/
+	readonly isOwnRequest: boolean;
+	/**
 	The origin the client names as its API (ky's `prefix`), for the origin rule.
 	*/
 	readonly preferred?: () => string | undefined;
@@ -35,9 +39,14 @@ export type Call = {
 export type Send = (request: Request, call: Call) => Promise<Response>;
 
 /**
-The request with the token, and every other header of the caller's kept: `new Request(request, {headers})` replaces them all. The copy takes over the body without reading it. The caller's `request` never holds the token, so neither does anything that keeps it (ky's errors, a caller's hooks).
+The request with the token. A request the adapter made for this call gets it in place. Anyone else's (ky keeps its Request for its errors and hooks) is left as it is: the token goes on a copy, with every other header kept, since `new Request(request, {headers})` replaces them all. The copy takes over the body without reading it.
 */
-function withAuthorization(request: Request, header: string): Request {
+function withAuthorization(request: Request, header: string, isOwnRequest: boolean): Request {
+	if (isOwnRequest) {
+		request.headers.set('authorization', header);
+		return request;
+	}
+
 	const headers = new Headers(request.headers);
 	headers.set('authorization', header);
 	return new Request(request, {headers});
@@ -79,7 +88,7 @@ export function createSendWithToken(source: TokenSource, policy: OriginPolicy): 
 		const spare = canRetry && request.body !== null ? request.clone() : undefined;
 		let response: Response;
 		try {
-			response = await call.fetch(withAuthorization(request, header), call.init);
+			response = await call.fetch(withAuthorization(request, header, call.isOwnRequest), call.init);
 		} catch (error) {
 			discard(spare);
 			throw error;
@@ -106,6 +115,6 @@ export function createSendWithToken(source: TokenSource, policy: OriginPolicy): 
 		}
 
 		discard(response);
-		return call.fetch(withAuthorization(spare ?? request, fresh), call.init);
+		return call.fetch(withAuthorization(spare ?? request, fresh, call.isOwnRequest), call.init);
 	};
 }

@@ -43,7 +43,7 @@ export function kyOAuthHooks(configOrSource: OAuthConfig | TokenSource, options:
 		// One per call: ky's own retries of the call share its one 401 retry.
 		const state = {answered401: false};
 		// ky passes a Request and, as `init`, only what `new Request()` does not take.
-		kyOptions.fetch = async (request, init) => send(request as Request, {fetch: inner, init, isBodyReplayable, preferred, state});
+		kyOptions.fetch = async (request, init) => send(request as Request, {fetch: inner, init, isBodyReplayable, isOwnRequest: false, preferred, state});
 	};
 
 	return {hooks: {init: [wrapFetch]}};
