@@ -270,8 +270,11 @@ test('removing the hooks fails closed: no token is sent at all', async t => {
 	await api('replaced', {hooks: replaceOption({})});
 	await api('no-init', {hooks: {init: undefined}});
 	await api.create({prefix: s.a.origin})('created');
+	await api('later-fetch', {hooks: {init: [options => {
+		options.fetch = fetch;
+	}]}});
 
-	t.deepEqual(authorizations(s.a), [undefined, undefined, undefined]);
+	t.deepEqual(authorizations(s.a), [undefined, undefined, undefined, undefined]);
 	t.is(s.token.count, 0);
 });
 
