@@ -1,0 +1,28 @@
+import type {OAuthConfig} from './configuration/normalize.js';
+import {isPlainObject} from './checks.js';
+import {ConfigurationError, describeValue} from './errors.js';
+import {checkOrigins, createOriginPolicy, type OriginOptions, type OriginPolicy} from './origin-policy.js';
+import {createTokenSource} from './token-source/create-token-source.js';
+import {TokenSource} from './token-source/token-source.js';
+
+export type AdapterSetup = {
+	readonly source: TokenSource;
+	readonly policy: OriginPolicy;
+};
+
+/**
+What every transport adapter starts from: a token source (the one given, or one built from a configuration) and the origin rule. A configuration's own `origins` apply unless the adapter's options give a list.
+*/
+export function setUpAdapter(configOrSource: OAuthConfig | TokenSource, options: OriginOptions): AdapterSetup {
+	if (typeof configOrSource !== 'object' || configOrSource === null) {
+		throw new ConfigurationError('config', `must be a configuration object or a TokenSource, got ${describeValue(configOrSource)}`);
+	}
+
+	if (!isPlainObject(options)) {
+		throw new ConfigurationError('options', `must be an object, got ${describeValue(options)}`);
+	}
+
+	const isSource = configOrSource instanceof TokenSource;
+	const source = isSource ? configOrSource : createTokenSource(configOrSource);
+	return {source, policy: createOriginPolicy(checkOrigins(options.origins ?? (isSource ? undefined : configOrSource.origins)))};
+}
