@@ -95,13 +95,19 @@ export function createSendWithToken(source: TokenSource, policy: OriginPolicy): 
 		}
 
 		if (response.status !== 401 || state.answered401 || !isAnswerFromOrigin(response, origin)) {
+			if (response.status !== 401 && source.isAwaitingAcceptance) {
+				source.accepted(token);
+			}
+
 			discard(spare);
 			return response;
 		}
 
 		state.answered401 = true;
-		source.invalidate(token);
-		if (!canRetry) {
+		// Rejected: the next call gets another token, even when this one cannot be sent again. A fresh token the API rejected too is kept for a while, and not retried.
+		const canGetAnother = source.rejected(token);
+		if (!canRetry || !canGetAnother) {
+			discard(spare);
 			return response;
 		}
 

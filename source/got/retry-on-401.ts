@@ -36,13 +36,18 @@ export function retryOn401(source: TokenSource, isTokenRejected: TokenRejectedPr
 		}
 
 		const state = readRequestState(options);
-		if (state === false || state?.origin === undefined || !isReplayable(options.body)) {
+		if (state === false || state?.origin === undefined) {
 			return response;
 		}
 
-		// A fresh token rejected too: the caller learns so from the error (see the `beforeError` hook).
-		if (state.retried === true || !source.rejected(token)) {
+		// Rejected: the next request gets another token, even when this one cannot be sent again. A fresh token the API rejected too is kept for a while: the caller learns so from the error (see the `beforeError` hook).
+		const canGetAnother = source.rejected(token);
+		if (state.retried === true || !canGetAnother) {
 			writeRequestState(options, {...state, freshTokenRejected: true});
+			return response;
+		}
+
+		if (!isReplayable(options.body)) {
 			return response;
 		}
 
