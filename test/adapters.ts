@@ -101,7 +101,8 @@ for (const adapter of adapters) {
 		t.is(responses[0]!.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
 
 		// A later call, within the back-off: the fresh token was rejected too, so it is not replaced, and the call is not retried with it.
-		t.is((await call(s.a.url('/d'))).status, 401);
+		const later = await call(s.a.url('/d'));
+		t.is(later.status, 401);
 		t.is(s.a.requests.filter(request => request.path === '/d').length, 1);
 		t.is(s.token.count, 2);
 	});

@@ -42,16 +42,12 @@ export function retryOn401(source: TokenSource, isTokenRejected: TokenRejectedPr
 
 		// Rejected: the next request gets another token, even when this one cannot be sent again. A fresh token the API rejected too is kept for a while: the caller learns so from the error (see the `beforeError` hook).
 		const canGetAnother = source.rejected(token);
-		if (state.retried === true || !canGetAnother) {
+		if (!canGetAnother || state.retried === true) {
 			writeRequestState(options, {...state, freshTokenRejected: true});
 			return response;
 		}
 
-		if (!isReplayable(options.body)) {
-			return response;
-		}
-
 		// The flag, not retryCount, ends it: retryCount counts every kind of retry. preserveHooks lets the caller's own afterResponse hooks see the final response.
-		return retryWithMergedOptions({context: retryContext(state), preserveHooks: true});
+		return isReplayable(options.body) ? retryWithMergedOptions({context: retryContext(state), preserveHooks: true}) : response;
 	};
 }
