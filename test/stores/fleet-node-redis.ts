@@ -1,0 +1,6 @@
+/*
+The multi-process tests (test/helpers/fleet-tests.ts) with the node-redis client in every process.
+*/
+import {fleetTests} from '../helpers/fleet-tests.js';
+
+fleetTests('node-redis');
