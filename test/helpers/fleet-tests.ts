@@ -147,6 +147,22 @@ export function fleetTests(kind: ClientKind): void {
 		t.is(tokens.size, 2);
 	});
 
+	test.serial(`revocation learnt late: a 401 for a token already replaced deletes nothing, and those processes adopt the new one (${kind})`, async t => {
+		const {auth, api, options} = await scene(t, kind);
+		await fleet().configure(options());
+		await fleet().burst(5);
+		api.revokeAll();
+
+		const first = await fleet().burst(20, [0, 1, 2, 3]);
+		t.is(auth.tokenRequests, 2);
+		// These still hold the revoked token: their 401s come after the new token is stored, which only a compare-and-delete leaves alone.
+		const late = await fleet().burst(20, [4, 5, 6, 7]);
+		const {calls, ok, tokens} = totals([...first, ...late]);
+		t.is(ok, calls);
+		t.is(auth.tokenRequests, 2);
+		t.is(tokens.size, 2);
+	});
+
 	for (const outage of ['killed', 'paused'] as const) {
 		test.serial(`Redis ${outage} mid-run: no call fails, latency stays bounded by the store timeout, and the fleet converges back to one token (${kind})`, async t => {
 			const timeout = 500;
