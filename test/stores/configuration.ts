@@ -3,7 +3,7 @@ What may be passed as a store, which keys seal its entries, and which configurat
 */
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
 import test from 'ava';
-import {ConfigurationError, createTokenSource, oauthHooks, redisTokenStore, type OAuthConfig, type RedisClient} from '../../source/index.js';
+import {ConfigurationError, createTokenSource, oauthHooks, redisTokenStore, type OAuthConfig, type RedisClient, type Store} from '../../source/index.js';
 import {encryptionKeyProblem, resolveStoreKeys, type ConfigurationProblem} from '../../source/stores/configuration.js';
 import {storeEncryptionKeyFor} from '../../source/stores/options.js';
 import {deriveStoreKeys, keyFromCredential, type StoreKeys} from '../../source/stores/sealed-entry.js';
@@ -167,7 +167,8 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	[
 		'a public client with a store and no encryptionKey',
 		publicClient,
-		'`encryptionKey` is required with `store` for a client without a client secret or private key (a public client, or one that sends a `clientAssertion`): tokens are encrypted at rest, with a key derived from one of them by default',
+		'`encryptionKey` is required with `store` for a client without a client secret or private key (a public client, or one that sends a `clientAssertion`): '
+		+ 'tokens are encrypted at rest, with a key derived from one of them by default',
 	],
 	[
 		'encryptionKey given to the store and in the configuration',
@@ -177,20 +178,20 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 	['encryptionKey without a store', {store: undefined, encryptionKey: key}, '`encryptionKey` is only used with `store`'],
 	['a short encryptionKey', {encryptionKey: 'short'}, '`encryptionKey` must be at least 32 characters of random text'],
 	['a short encryptionKey in bytes', {encryptionKey: randomBytes(16)}, '`encryptionKey` must be at least 32 bytes, got 16'],
-	['a store that is a URL', {store: 'redis://user:TOP-SECRET-9f2c@host' as never}, '`store` must be a token store (such as `redisTokenStore(client)`) or a Keyv store, got string'],
+	['a store that is a URL', {store: 'redis://user:TOP-SECRET-9f2c@host' as unknown as Store}, '`store` must be a token store (such as `redisTokenStore(client)`) or a Keyv store, got string'],
 	[
 		'a store without delete()',
-		{store: {get: noop, set: noop} as never},
+		{store: {get: noop, set: noop} as unknown as Store},
 		'`store` must be a token store (such as `redisTokenStore(client)`) or a Keyv store with `get()`, `set()` and `delete()`; it has no `delete()`',
 	],
-	['a token store without releaseLock()', {store: {...tokenStore, releaseLock: undefined} as never}, '`store` looks like a token store but has no `releaseLock()` method'],
+	['a token store without releaseLock()', {store: {...tokenStore, releaseLock: undefined} as unknown as Store}, '`store` looks like a token store but has no `releaseLock()` method'],
 	['a token store with a lease of 0', {store: {...tokenStore, lockLease: 0}}, '`store` has a `lockLease` that is not a positive number of milliseconds'],
 ];
 
 for (const [name, change, message] of bad) {
 	test(`${name}: ConfigurationError from createTokenSource() and oauthHooks()`, t => {
 		for (const make of [createTokenSource, oauthHooks]) {
-			const error = t.throws(() => make({...base, ...change} as OAuthConfig), {instanceOf: ConfigurationError});
+			const error = t.throws(() => make({...base, ...change}), {instanceOf: ConfigurationError});
 			t.is(error.message, `got-oauth: ${message}`);
 			t.false(error.message.includes(secret));
 		}
@@ -210,6 +211,6 @@ const good: Array<[string, Partial<OAuthConfig>]> = [
 
 for (const [name, change] of good) {
 	test(`${name} is accepted`, t => {
-		t.is(typeof createTokenSource({...base, ...change} as OAuthConfig).cacheKey, 'string');
+		t.is(typeof createTokenSource({...base, ...change}).cacheKey, 'string');
 	});
 }

@@ -690,7 +690,8 @@ test('by default, usable times are read on the wall clock', async t => {
 	await cache.fetchShared(countingFetcher());
 	t.true(Math.abs(store.ttls[0]! - 3_540_000) < 1000, `${store.ttls[0]}`);
 
-	store.values.set(storeKey, {value: sealEntry(keys, storeKey, storedEntry('past', Date.now(), Date.now() - 1)), until: Number.POSITIVE_INFINITY});
+	const now = Date.now();
+	store.values.set(storeKey, {value: sealEntry(keys, storeKey, storedEntry('past', now, now - 1)), until: Number.POSITIVE_INFINITY});
 	t.is(await cache.read(), undefined);
 	t.deepEqual(events.at(-1), {type: 'store-miss', reason: 'expired'});
 });

@@ -1,7 +1,7 @@
 /*
-The multi-process tests of the `store` option: 8 worker processes (fixtures/fleet-worker.ts, forked), each an application calling an API through got-oauth, sharing one redis-server; a real authorization server (oidc-provider) issues JWT access tokens, and a real API verifies them and can revoke them. Registered once per Redis client library by fleet-node-redis.ts and fleet-ioredis.ts.
+The multi-process tests of the `store` option: 8 worker processes (fixtures/fleet-worker.ts, forked), each an application calling an API through got-oauth, sharing one redis-server; a real authorization server (oidc-provider) issues JWT access tokens, and a real API verifies them and can revoke them. Every Redis test runs with node-redis and with ioredis in the workers; one fleet serves them all, one test at a time, so that the file loads the machine with 8 processes, not 16.
 
-The assertions are on counts (token requests, failed calls, calls that waited for a token), never on how long something took, except the latency bound during a Redis outage, which is loose (see there). Waits are for a count to be reached, with generous deadlines: the machine may be busy with other tests.
+The assertions are on counts (token requests, failed calls, calls that waited for a token), never on how long something took, except the bound on waiting for a token during a Redis outage, which is loose (see there). Waits are for a count to be reached, with generous deadlines: the machine may be busy with other tests.
 */
 import {setTimeout as delay} from 'node:timers/promises';
 import test, {type ExecutionContext} from 'ava';
@@ -10,19 +10,22 @@ import {startRedisServer, type RedisServer} from '../../fixtures/redis-server.js
 import {startAuthorizationServer, startResourceServer, type AuthorizationServer, type ResourceServer} from '../../fixtures/servers.js';
 import {createTokenSource, type OAuthConfig} from '../../source/index.js';
 import {deriveStoreKeys, keyFromCredential, openEntry} from '../../source/stores/sealed-entry.js';
-import {connectClient, type ClientKind} from './redis-server.js';
+import {clientKinds, connectClient} from '../helpers/redis-server.js';
 
-export const fleetSize = 8;
+const fleetSize = 8;
 
 /**
-Short tokens: a 4 s token is used for 3 s (a 1 s margin, for the whole seconds of a JWT's `exp`) and refreshed in the background 1.5 s before that, so each token serves 1.5 s, and every call after the first finds a usable token.
+Short tokens: a 6 s token is used for 5 s (a 1 s margin, for the whole seconds of a JWT's `exp`) and refreshed in the background 2.5 s before that, so each token serves 2.5 s, and every call after the first finds a usable token.
 */
-const shortTokens = {accessTokenTtl: 4, expiryMargin: 1, refreshAhead: 1.5} as const;
+const shortTokens = {accessTokenTtl: 6, expiryMargin: 1, refreshAhead: 2.5} as const;
 
 /**
 Store calls fail after this long in the tests that are not about the timeout. The default, 250 ms, is meant for a healthy machine; on a loaded one a store call that took longer would count as a failure and make a process fetch its own token, which is what these tests count.
 */
 const patientTimeout = 2000;
+
+/** Each process calls the API one call at a time, 20 ms apart: a steady load that leaves the machine room for the token requests. */
+const steadyCalls = {concurrency: 1, gap: 20};
 
 type Scene = {
 	readonly auth: AuthorizationServer;
@@ -56,7 +59,6 @@ async function scene(t: ExecutionContext, store: WorkerStore, {accessTokenTtl = 
 async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeout = 60_000): Promise<T> {
 	const deadline = performance.now() + timeout;
 	for (;;) {
-		// eslint-disable-next-line no-await-in-loop -- one check after another
 		const value = await check();
 		if (value !== undefined) {
 			return value;
@@ -66,7 +68,6 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
 			throw new Error(`Gave up waiting for ${what}`);
 		}
 
-		// eslint-disable-next-line no-await-in-loop -- polling
 		await delay(50);
 	}
 }
@@ -77,22 +78,18 @@ async function sharedToken(fleet: Fleet): Promise<string | undefined> {
 	return tokens[0] !== undefined && tokens.every(token => token === tokens[0]) ? tokens[0] : undefined;
 }
 
-/** Start the file's fleet before its tests, stop it after. */
-function useFleet(size: number): () => Fleet {
-	let fleet: Fleet | undefined;
-	test.before(async () => {
-		fleet = await startFleet(size);
-	});
-	test.after.always(async () => {
-		await fleet?.close();
-	});
-	return () => fleet!;
-}
+let theFleet: Fleet | undefined;
+const fleet = (): Fleet => theFleet!;
 
-/** The tests, with `redisTokenStore()` on a client of `kind` in every worker. */
-export function fleetTests(kind: ClientKind): void {
-	const fleet = useFleet(fleetSize);
+test.before(async () => {
+	theFleet = await startFleet(fleetSize);
+});
 
+test.after.always(async () => {
+	await theFleet?.close();
+});
+
+for (const kind of clientKinds) {
 	test.serial(`8 processes × 100 concurrent calls, cold: one token request in all, and every call succeeds (${kind})`, async t => {
 		const {auth, options} = await scene(t, kind);
 		await fleet().configure(options());
@@ -112,11 +109,11 @@ export function fleetTests(kind: ClientKind): void {
 		t.is(auth.tokenRequests, 1);
 
 		// Run until the fleet has asked for a token once per lifetime for three lifetimes: 4 requests with the first.
-		await fleet().start();
+		await fleet().start(steadyCalls);
 		await until('four token requests', () => auth.tokenRequests >= 4 || undefined);
 		const reports = await fleet().stop();
 
-		// The next lifetime starts 1.5 s after the fourth request: the count cannot have moved on.
+		// The next lifetime starts 2.5 s after the fourth request: the count cannot have moved on.
 		t.is(auth.tokenRequests, 4);
 		const {calls, ok, waited, tokens, p99, max} = totals(reports);
 		t.log(`${calls} calls, p99 ${p99.toFixed(1)} ms, slowest ${max.toFixed(1)} ms; tokens used per process: ${reports.map(report => report.tokens.length).join(' ')}`);
@@ -169,7 +166,7 @@ export function fleetTests(kind: ClientKind): void {
 			const {auth, redis, options} = await scene(t, kind, shortTokens);
 			await fleet().configure(options({storeOptions: {timeout}}));
 			await fleet().burst(5);
-			await fleet().start();
+			await fleet().start(steadyCalls);
 			await delay(1000);
 
 			const beforeOutage = auth.tokenRequests;
@@ -179,8 +176,8 @@ export function fleetTests(kind: ClientKind): void {
 				redis.pause();
 			}
 
-			// Longer than a token is used (3 s): every process needs a new token while Redis is gone.
-			await delay(6000);
+			// Well past the token's usable time (5 s, 4 s left when Redis goes): every process needs a new token while Redis is gone, and without the timeout its calls would wait seconds for it.
+			await delay(9000);
 			const duringOutage = auth.tokenRequests - beforeOutage;
 			if (outage === 'killed') {
 				await redis.restart();
@@ -196,15 +193,16 @@ export function fleetTests(kind: ClientKind): void {
 				return token === converged ? undefined : token;
 			});
 			const refreshCost = auth.tokenRequests - beforeRefresh;
-			const {calls, ok, failures, p99, max} = totals(await fleet().stop());
-			t.log(`${calls} calls, p99 ${p99.toFixed(1)} ms, slowest ${max.toFixed(1)} ms; ${duringOutage} token requests during the outage, ${refreshCost} for the first refresh after it`);
+			const {calls, ok, failures, waited, p99, max, maxTokenWait} = totals(await fleet().stop());
+			t.log(`${calls} calls, p99 ${p99.toFixed(1)} ms, slowest ${max.toFixed(1)} ms; ${waited} waited for a token, the longest ${maxTokenWait.toFixed(1)} ms`);
+			t.log(`${duringOutage} token requests during the outage, ${refreshCost} for the first refresh after it`);
 
 			t.is(ok, calls, `failed calls: ${JSON.stringify(failures)}`);
 			// Every process fetched its own token while Redis was gone.
 			t.true(duringOutage >= fleetSize, `${duringOutage} token requests during the outage`);
 			t.is(refreshCost, 1);
-			// With refresh-ahead no call should wait at all. The bound is loose for a loaded machine: a call that has to wait pays one store call (the timeout) before its process fetches its own token, then the token request and the API call. Without the timeout, calls wait for Redis to come back: seconds.
-			t.true(max < 4 * timeout, `slowest call: ${Math.round(max)} ms`);
+			// With refresh-ahead, calls rarely wait for a token at all. One that does waits at most for four store calls (read, lock, read again, write), each cut short at the timeout, and one token request: 1 s is allowed for that on a loaded machine. Without the timeout, calls wait until Redis is back: seconds. The API call's own time is not the store's doing, and is only logged.
+			t.true(maxTokenWait < (4 * timeout) + 1000, `longest wait for a token: ${Math.round(maxTokenWait)} ms`);
 		});
 	}
 
@@ -252,7 +250,7 @@ export function fleetTests(kind: ClientKind): void {
 		}
 
 		const at = Math.floor(value.length * 0.75);
-		const flipped = value.slice(0, at) + String.fromCodePoint(value.codePointAt(at)! ^ 1) + value.slice(at + 1);
+		const flipped = value.slice(0, at) + (value[at] === 'A' ? 'B' : 'A') + value.slice(at + 1);
 		await admin.command('SET', key, flipped, 'KEEPTTL');
 		// New processes, with nothing in memory: they find the entry, cannot open it, fetch, and overwrite it.
 		await fleet().configure(options(), [0, 1]);
@@ -276,19 +274,14 @@ export function fleetTests(kind: ClientKind): void {
 	});
 }
 
-/** A Keyv store (keyv + @keyv/redis) in two processes. */
-export function keyvFleetTests(): void {
-	const fleet = useFleet(2);
+test.serial('a Keyv store (keyv + @keyv/redis) shares one token across two processes, without a lock', async t => {
+	const {auth, options} = await scene(t, 'keyv');
+	await fleet().configure(options(), [0, 1]);
 
-	test.serial('a Keyv store shares one token across two processes', async t => {
-		const {auth, options} = await scene(t, 'keyv');
-		await fleet().configure(options(), [0, 1]);
-
-		const [first] = await fleet().burst(20, [0]);
-		const [second] = await fleet().burst(20, [1]);
-		t.is(first!.ok, 20);
-		t.is(second!.ok, 20);
-		t.is(auth.tokenRequests, 1);
-		t.deepEqual(second!.tokens, first!.tokens);
-	});
-}
+	const [first] = await fleet().burst(20, [0]);
+	const [second] = await fleet().burst(20, [1]);
+	t.is(first!.ok, 20);
+	t.is(second!.ok, 20);
+	t.is(auth.tokenRequests, 1);
+	t.deepEqual(second!.tokens, first!.tokens);
+});

@@ -1,6 +1,0 @@
-/*
-The multi-process tests (test/helpers/fleet-tests.ts) with the node-redis client in every process.
-*/
-import {fleetTests} from '../helpers/fleet-tests.js';
-
-fleetTests('node-redis');
