@@ -77,11 +77,15 @@ async function hotPath(servers: Servers, redis: RedisServer) {
 	}
 }
 
-function workerOptions(servers: Servers, redis: RedisServer, store: WorkerStore): WorkerOptions {
+/** What a fleet run needs: the bench servers, our redis-server, the worker processes. */
+type Setup = {readonly servers: Servers; readonly redis: RedisServer; readonly workers: Fleet};
+
+function workerOptions({servers, redis}: Setup, store: WorkerStore): WorkerOptions {
 	const {expiresIn: _, ...cache} = shortTokens;
 	return {
 		store,
 		redisUrl: redis.url,
+		// A prefix of its own: each run starts with nothing stored.
 		storeOptions: {timeout: storeTimeout, prefix: `bench-${store}-${Date.now()}:`},
 		config: {tokenEndpoint: servers.tokenEndpoint, ...credentials, ...cache},
 		apiUrl: servers.apiUrl,
@@ -93,26 +97,30 @@ async function tokenRequests(servers: Servers): Promise<number> {
 	return count;
 }
 
+const steadyCalls = {concurrency: 1, gap: 10};
+
 /** Token requests per lifetime, steady, after a warm-up burst. */
-async function perLifetime(servers: Servers, redis: RedisServer, workers: Fleet, store: WorkerStore) {
-	await workers.configure(workerOptions(servers, redis, store));
+async function perLifetime(setup: Setup, store: WorkerStore) {
+	const {servers, workers} = setup;
+	await workers.configure(workerOptions(setup, store));
 	await workers.burst(5);
 	const before = await tokenRequests(servers);
-	await workers.start({concurrency: 1, gap: 10});
+	await workers.start(steadyCalls);
 	await delay(lifetimes * lifetime);
 	const reports = await workers.stop();
 	const requests = await tokenRequests(servers) - before;
 	return {requests, perLifetime: requests / lifetimes, ...totals(reports)};
 }
 
-/** Calls made while Redis is killed (then restarted) or paused (then resumed), by a fleet that shares a token. */
-async function duringOutage(servers: Servers, redis: RedisServer, workers: Fleet, store: WorkerStore, kind: 'killed' | 'paused') {
-	await workers.configure(workerOptions(servers, redis, store));
+/** Calls made while Redis is killed (then restarted) or paused (then resumed), by a fleet that shares a token; and the second before, for comparison. */
+async function duringOutage(setup: Setup, store: WorkerStore, kind: 'killed' | 'paused') {
+	const {redis, workers} = setup;
+	await workers.configure(workerOptions(setup, store));
 	await workers.burst(5);
-	await workers.start({concurrency: 1, gap: 10});
+	await workers.start(steadyCalls);
 	await delay(1000);
 	const steady = totals(await workers.stop());
-	await workers.start({concurrency: 1, gap: 10});
+	await workers.start(steadyCalls);
 	if (kind === 'killed') {
 		await redis.kill();
 	} else {
@@ -120,7 +128,7 @@ async function duringOutage(servers: Servers, redis: RedisServer, workers: Fleet
 	}
 
 	await delay(outage);
-	const reports = await workers.stop();
+	const during = totals(await workers.stop());
 	// Back for whatever runs next.
 	if (kind === 'killed') {
 		await redis.restart();
@@ -128,8 +136,12 @@ async function duringOutage(servers: Servers, redis: RedisServer, workers: Fleet
 		redis.resume();
 	}
 
-	return {steady, outage: totals(reports)};
+	return {...during, steadyP99: steady.p99};
 }
+
+type Outage = Awaited<ReturnType<typeof duringOutage>>;
+
+const outageRow = (name: string, {calls, failed, waited, p99, max, steadyP99}: Outage) => [name, calls, failed, waited, round(p99, 1), round(max, 1), round(steadyP99, 1)];
 
 /**
 Eight processes sharing a token through Redis: token requests per token lifetime against eight processes without a store; the per-request CPU with a store against memory only, in this process (the store is not on that path); and calls through a Redis outage, killed and paused: none may fail.
@@ -147,35 +159,40 @@ export async function fleet(servers: Servers) {
 		const hot = await hotPath(servers, redis);
 		await servers.configure({tokenDelay: 20, expiresIn: shortTokens.expiresIn, acceptAnyToken: true});
 		workers = await startFleet(processes);
-		const shared = await perLifetime(servers, redis, workers, 'node-redis');
-		const alone = await perLifetime(servers, redis, workers, 'none');
+		const setup = {servers, redis, workers};
+		const shared = await perLifetime(setup, 'node-redis');
+		const alone = await perLifetime(setup, 'none');
 		const outages = {
-			killed: await duringOutage(servers, redis, workers, 'node-redis', 'killed'),
-			paused: await duringOutage(servers, redis, workers, 'ioredis', 'paused'),
+			killed: await duringOutage(setup, 'node-redis', 'killed'),
+			paused: await duringOutage(setup, 'ioredis', 'paused'),
 		};
 
-		printTable(`Fleet: ${processes} processes, ${shortTokens.expiresIn} s tokens each serving ${lifetime / 1000} s (refresh-ahead), ${lifetimes} lifetimes`, ['', 'token requests', 'per lifetime', 'calls', 'failed', 'waited for a token'], [
-			['redisTokenStore (node-redis)', shared.requests, round(shared.perLifetime, 2), shared.calls, shared.failed, shared.waited],
-			['no store', alone.requests, round(alone.perLifetime, 2), alone.calls, alone.failed, alone.waited],
-		]);
-		printTable(`Per-request CPU in one process, cached token: ${hotRounds} alternating rounds of ${hotRequests} requests, ${hotConcurrency} in flight (medians)`, ['client', 'CPU µs/request', 'store calls'], [
-			['memory only', round(hot.memory, 1), 0],
-			['with redisTokenStore', round(hot.store, 1), hot.storeCalls],
-		]);
+		const lifetimeRow = (name: string, {requests, perLifetime: perOne, calls, failed, waited}: typeof shared) => [name, requests, round(perOne, 2), calls, failed, waited];
+		printTable(
+			`Fleet: ${processes} processes, ${shortTokens.expiresIn} s tokens each serving ${lifetime / 1000} s (refresh-ahead), ${lifetimes} lifetimes`,
+			['', 'token requests', 'per lifetime', 'calls', 'failed', 'waited for a token'],
+			[lifetimeRow('redisTokenStore (node-redis)', shared), lifetimeRow('no store', alone)],
+		);
+		printTable(
+			`Per-request CPU in one process, cached token: ${hotRounds} alternating rounds of ${hotRequests} requests, ${hotConcurrency} in flight (medians)`,
+			['client', 'CPU µs/request', 'store calls'],
+			[['memory only', round(hot.memory, 1), 0], ['with redisTokenStore', round(hot.store, 1), hot.storeCalls]],
+		);
 		console.log(`  ratio with store / memory only: ${round(hot.ratio, 3)}`);
-		printTable(`Redis outage of ${outage / 1000} s under ${processes} processes calling steadily (store timeout ${storeTimeout} ms)`, ['outage', 'calls', 'failed', 'waited for a token', 'p99 ms', 'max ms', 'steady p99 ms'], [
-			['killed (node-redis)', outages.killed.outage.calls, outages.killed.outage.failed, outages.killed.outage.waited, round(outages.killed.outage.p99, 1), round(outages.killed.outage.max, 1), round(outages.killed.steady.p99, 1)],
-			['paused (ioredis)', outages.paused.outage.calls, outages.paused.outage.failed, outages.paused.outage.waited, round(outages.paused.outage.p99, 1), round(outages.paused.outage.max, 1), round(outages.paused.steady.p99, 1)],
-		]);
+		printTable(
+			`Redis outage of ${outage / 1000} s under ${processes} processes calling steadily (store timeout ${storeTimeout} ms)`,
+			['outage', 'calls', 'failed', 'waited for a token', 'p99 ms', 'max ms', 'steady p99 ms'],
+			[outageRow('killed (node-redis)', outages.killed), outageRow('paused (ioredis)', outages.paused)],
+		);
 
-		const failed = outages.killed.outage.failed + outages.paused.outage.failed;
+		const failed = outages.killed.failed + outages.paused.failed;
 		const result = {
 			sharedTokenRequestsPerLifetime: round(shared.perLifetime, 2),
 			unsharedTokenRequestsPerLifetime: round(alone.perLifetime, 2),
 			hotPathCpuMicroseconds: {memory: round(hot.memory, 1), store: round(hot.store, 1), ratio: round(hot.ratio, 3)},
 			hotPathStoreCalls: hot.storeCalls,
-			outageFailedCalls: {killed: outages.killed.outage.failed, paused: outages.paused.outage.failed},
-			outageP99Milliseconds: {killed: round(outages.killed.outage.p99, 1), paused: round(outages.paused.outage.p99, 1)},
+			outageFailedCalls: {killed: outages.killed.failed, paused: outages.paused.failed},
+			outageP99Milliseconds: {killed: round(outages.killed.p99, 1), paused: round(outages.paused.p99, 1)},
 			// One request per lifetime, and one more for a refresh that falls at the edge of the run.
 			pass: shared.requests <= lifetimes + 1 && shared.waited === 0 && hot.storeCalls === 0 && Math.abs(hot.ratio - 1) < 0.05 && failed === 0,
 		};
