@@ -3,7 +3,7 @@ What may be passed as a store, which keys seal its entries, and which configurat
 */
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
 import test from 'ava';
-import {ConfigurationError, createTokenSource, oauthHooks, redisTokenStore, type OAuthConfig, type RedisClient, type Store} from '../../source/index.js';
+import {ConfigurationError, createTokenSource, oauthHooks, redisTokenStore, TokenSource, type OAuthConfig, type RedisClient, type Store} from '../../source/index.js';
 import {encryptionKeyProblem, resolveStoreKeys, type ConfigurationProblem} from '../../source/stores/configuration.js';
 import {storeEncryptionKeyFor} from '../../source/stores/options.js';
 import {deriveStoreKeys, keyFromCredential, type StoreKeys} from '../../source/stores/sealed-entry.js';
@@ -214,3 +214,16 @@ for (const [name, change] of good) {
 		t.is(typeof createTokenSource({...base, ...change}).cacheKey, 'string');
 	});
 }
+
+test('a TokenSource with a store needs a cacheKey and an encryptionKey: it has no configuration to take them from', t => {
+	const fetchToken = async () => ({accessToken: 'token', tokenType: 'Bearer'});
+	const store = redisTokenStore(fakeIoRedis);
+	t.throws(() => new TokenSource({fetchToken, store}), {
+		instanceOf: ConfigurationError,
+		message: 'got-oauth: `cacheKey` is required with `store`: it names the token that processes share; createTokenSource() makes one from the configuration',
+	});
+	t.throws(() => new TokenSource({fetchToken, store, cacheKey: 'token-name'}), {instanceOf: ConfigurationError, message: /^got-oauth: `encryptionKey` is required with `store`/v});
+	t.notThrows(() => new TokenSource({fetchToken, store, cacheKey: 'token-name', encryptionKey: key}));
+	t.notThrows(() => new TokenSource({fetchToken, store: redisTokenStore(fakeIoRedis, {encryptionKey: key}), cacheKey: 'token-name'}));
+	t.throws(() => new TokenSource({fetchToken, encryptionKey: key}), {instanceOf: ConfigurationError, message: 'got-oauth: `encryptionKey` is only used with `store`'});
+});

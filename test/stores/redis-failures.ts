@@ -93,9 +93,10 @@ for (const kind of clientKinds) {
 
 		server.pause();
 		const durations = [await timed(), await timed(), await timed(), await timed(), await timed()];
-		t.true(durations[0]! >= timeout - 5 && durations[0]! < timeout + 500, `first call: ${durations[0]} ms`);
+		// One timeout, not two; and the skipped calls pay none (bounds loose for a busy machine: the counts below are exact).
+		t.true(durations[0]! >= timeout - 5 && durations[0]! < timeout + 900, `first call: ${durations[0]} ms`);
 		for (const duration of durations.slice(1)) {
-			t.true(duration < 50, `skipped call: ${duration} ms`);
+			t.true(duration < timeout / 2, `skipped call: ${duration} ms`);
 		}
 
 		// One store call paid the timeout; the other four never reached the store.
@@ -126,8 +127,8 @@ for (const kind of clientKinds) {
 
 		await server.kill();
 		const durations = [await timed(), await timed(), await timed()];
-		t.true(durations[0]! < timeout + 500, `first call: ${durations[0]} ms`);
-		t.true(durations[1]! < 50 && durations[2]! < 50, `skipped calls: ${durations.slice(1).join(', ')} ms`);
+		t.true(durations[0]! < timeout + 900, `first call: ${durations[0]} ms`);
+		t.true(durations[1]! < timeout / 2 && durations[2]! < timeout / 2, `skipped calls: ${durations.slice(1).join(', ')} ms`);
 		t.is(fetch.calls, 4);
 		t.is(store.calls.length - callsBefore, 1);
 		t.is(count(events, 'store-failure'), 1);

@@ -529,7 +529,7 @@ test('the back-off is at most 30 s', async t => {
 });
 
 test('a store call that hangs fails after the timeout; the store\'s own timeout is the default', async t => {
-	for (const [storeTimeout, optionTimeout, expected] of [[40, undefined, 40], [1000, 40, 40], [undefined, undefined, 250]] as const) {
+	for (const [storeTimeout, optionTimeout, expected] of [[40, undefined, 40], [5000, 40, 40], [undefined, undefined, 250]] as const) {
 		const clock = fakeClock(start);
 		const never = deferred<undefined>();
 		const hanging = Object.assign(new MemoryStore(clock), {timeout: storeTimeout, get: async () => never.promise});
@@ -539,7 +539,8 @@ test('a store call that hangs fails after the timeout; the store\'s own timeout 
 		const fetch = fetcher();
 		t.is(await accessTokenOf(cache.fetchShared(fetch)), 'token-1');
 		const elapsed = performance.now() - started;
-		t.true(elapsed >= expected - 5 && elapsed < expected + 400, `${elapsed} ms for ${expected}`);
+		// Not before the timeout; and ended by it, as the call itself never settles (the upper bound is loose for a busy machine).
+		t.true(elapsed >= expected - 5 && elapsed < expected + 2000, `${elapsed} ms for ${expected}`);
 		t.deepEqual(events, [{type: 'store-failure', operation: 'get', reason: 'timeout'}]);
 	}
 });

@@ -276,16 +276,18 @@ withBothClients('with Redis gone, each source fetches its own token and no call 
 test('a Keyv store (keyv + @keyv/redis) shares through the public API', async t => {
 	const tokenEndpoint = await startTokenEndpoint();
 	t.teardown(async () => tokenEndpoint.close());
-	const keyv = () => {
+	const keyv = async () => {
 		const adapter = new KeyvRedis(server.url);
 		t.teardown(async () => adapter.disconnect(true).catch(() => undefined));
 		const store = new Keyv(adapter);
 		store.on('error', () => undefined);
+		// Connected before use: a Keyv store's calls get the default timeout, 250 ms, which connecting on a busy machine can take.
+		await store.get('warm-up');
 		return store;
 	};
 
 	const config: OAuthConfig = {tokenEndpoint: tokenEndpoint.url('/token'), clientId, clientSecret};
-	t.is(await createTokenSource({...config, store: keyv()}).getToken(), 'access-token-1');
-	t.is(await createTokenSource({...config, store: keyv()}).getToken(), 'access-token-1');
+	t.is(await createTokenSource({...config, store: await keyv()}).getToken(), 'access-token-1');
+	t.is(await createTokenSource({...config, store: await keyv()}).getToken(), 'access-token-1');
 	t.is(tokenEndpoint.count, 1);
 });
