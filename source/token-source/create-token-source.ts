@@ -18,7 +18,7 @@ class ConfiguredSource extends TokenSource {
 		const normalized = normalizeConfig(config);
 		const cacheKey = tokenCacheKey(normalized);
 		const {sharingProblem} = normalized.grant;
-		if (config.store !== undefined && sharingProblem !== undefined) {
+		if (sharingProblem !== undefined && config.store !== undefined) {
 			throw new ConfigurationError(sharingProblem.option, sharingProblem.problem);
 		}
 

@@ -238,7 +238,8 @@ export class TokenSource {
 	async #fetchOwnOrShared(isReplacement: boolean): Promise<CachedToken> {
 		const shared = this.#shared;
 		if (shared === undefined) {
-			return (await this.#fetchOwn(isReplacement)).cached;
+			const {cached} = await this.#fetchOwn(isReplacement);
+			return cached;
 		}
 
 		let own: CachedToken | undefined;
