@@ -5,6 +5,7 @@ import process from 'node:process';
 import {startServers} from './harness.js';
 import {deadIdentityProvider} from './dead-identity-provider.js';
 import {expiryBoundary} from './expiry.js';
+import {fleet} from './fleet.js';
 import {memory} from './memory.js';
 import {overhead} from './overhead.js';
 import {coldStart, unauthorizedStorm} from './storms.js';
@@ -16,6 +17,7 @@ const benchmarks = {
 	'expiry-boundary': expiryBoundary,
 	memory,
 	'dead-identity-provider': deadIdentityProvider,
+	fleet,
 } as const;
 
 const chosen = process.argv.slice(2);

@@ -4,6 +4,10 @@ export {TokenSource, type TokenSourceOptions, type GetTokenOptions} from './toke
 export type {TokenSet} from './token-source/token-source.js';
 export type {CacheOptions, Clock} from './token-source/cache-options.js';
 export {TokenError, ConfigurationError, type TokenErrorDetails} from './errors.js';
+export {redisTokenStore, type RedisTokenStoreOptions, type RedisClient, type NodeRedisClient, type IoRedisClient} from './stores/redis.js';
+export type {Store, TokenStore, KeyvStore} from './stores/store.js';
+export type {StoreOptions} from './stores/options.js';
+export type {EncryptionKey} from './stores/configuration.js';
 export type {OAuthConfig} from './configuration/normalize.js';
 export type {ClientAuthentication} from './client-authentication/registry.js';
 export type {GrantType} from './grants/registry.js';

@@ -1,17 +1,12 @@
 /*
-What may be passed as a store, which keys seal its entries, and which grants must not share a token: problems named, values never shown.
+What may be passed as a store, which keys seal its entries, and which configurations must not share a token: problems named, values never shown. The configuration errors are spelled out in full, through the public API, as in test/configuration.ts.
 */
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
 import test from 'ava';
-import {ConfigurationError} from '../../source/errors.js';
-import {
-	encryptionKeyProblem,
-	resolveStoreKeys,
-	sharingProblem,
-	type ConfigurationProblem,
-} from '../../source/stores/configuration.js';
-import {redisTokenStore, type RedisClient} from '../../source/stores/redis.js';
-import {deriveStoreKeys, type StoreKeys} from '../../source/stores/sealed-entry.js';
+import {ConfigurationError, createTokenSource, oauthHooks, redisTokenStore, TokenSource, type OAuthConfig, type RedisClient, type Store} from '../../source/index.js';
+import {encryptionKeyProblem, resolveStoreKeys, type ConfigurationProblem} from '../../source/stores/configuration.js';
+import {storeEncryptionKeyFor} from '../../source/stores/options.js';
+import {deriveStoreKeys, keyFromCredential, type StoreKeys} from '../../source/stores/sealed-entry.js';
 import {SharedTokenCache} from '../../source/stores/shared-token-cache.js';
 import {isTokenStore, storeEncryptionKey, storeProblem, type TokenStore} from '../../source/stores/store.js';
 
@@ -45,6 +40,8 @@ const keyvStore = {
 };
 
 const noop = (): undefined => undefined;
+
+const fakeIoRedis = {status: 'ready', call: noop, get: noop, set: noop, eval: noop} as unknown as RedisClient;
 
 const isProblem = (value: StoreKeys | ConfigurationProblem): value is ConfigurationProblem => 'problem' in value;
 
@@ -85,50 +82,33 @@ test('an encryption key is 32 bytes or 32 characters or more', t => {
 	t.regex(encryptionKeyProblem(32)!, /got number$/v);
 });
 
-test('an explicit key wins over the credential', t => {
+test('an explicit key gives the store keys; none, or a bad one, is a problem named for `encryptionKey`', t => {
 	const encryptionKey = randomBytes(32);
-	const keys = resolveStoreKeys({encryptionKey, credential: 'client-secret'});
+	const keys = resolveStoreKeys(encryptionKey);
 	t.false(isProblem(keys));
 	t.is((keys as StoreKeys).keyId, deriveStoreKeys(encryptionKey).keyId);
+
+	const missing = resolveStoreKeys(undefined) as ConfigurationProblem;
+	t.is(missing.option, 'encryptionKey');
+	t.regex(missing.problem, /public client/v);
+	t.deepEqual(resolveStoreKeys('short'), {option: 'encryptionKey', problem: 'must be at least 32 characters of random text'});
 });
 
-test('without one, keys come from the client secret or the private key', t => {
-	t.is((resolveStoreKeys({credential: 'client-secret'}) as StoreKeys).keyId, deriveStoreKeys('client-secret').keyId);
+test('a configured source\'s key: the store\'s, the configuration\'s, else one derived from the client secret or private key', t => {
+	const store = redisTokenStore(fakeIoRedis);
+	const configured = 'c'.repeat(32);
+	const given = 'g'.repeat(32);
+	t.deepEqual(storeEncryptionKeyFor({store}, 'client-secret'), keyFromCredential('client-secret'));
 	const {privateKey} = generateKeyPairSync('ed25519');
-	t.is((resolveStoreKeys({credential: privateKey}) as StoreKeys).keyId, deriveStoreKeys(privateKey).keyId);
+	t.deepEqual(storeEncryptionKeyFor({store}, privateKey), keyFromCredential(privateKey));
+	t.notDeepEqual(keyFromCredential('client-secret'), keyFromCredential('another-secret'));
+	t.is(storeEncryptionKeyFor({store, encryptionKey: configured}, 'client-secret'), configured);
+	t.is(storeEncryptionKeyFor({store: redisTokenStore(fakeIoRedis, {encryptionKey: given})}, 'client-secret'), given);
+	t.is(storeEncryptionKeyFor({store}, undefined), undefined);
+	// Without a store there is nothing to derive: `createSharedCache()` says what a lone key is for.
+	t.is(storeEncryptionKeyFor({encryptionKey: configured}, 'client-secret'), configured);
+	t.is(storeEncryptionKeyFor({}, 'client-secret'), undefined);
 });
-
-test('a client with nothing secret needs an encryption key', t => {
-	const {publicKey} = generateKeyPairSync('ed25519');
-	for (const input of [{}, {credential: ''}, {credential: publicKey}]) {
-		const problem = resolveStoreKeys(input);
-		t.true(isProblem(problem));
-		t.is((problem as ConfigurationProblem).option, 'encryptionKey');
-		t.regex((problem as ConfigurationProblem).problem, /public client/v);
-	}
-});
-
-test('a bad explicit key is a problem even when a credential would do', t => {
-	t.deepEqual(resolveStoreKeys({encryptionKey: 'short', credential: 'client-secret'}), {option: 'encryptionKey', problem: 'must be at least 32 characters of random text'});
-});
-
-test('a refresh token grant, a custom grant and grant values given as functions do not share', t => {
-	t.is(sharingProblem({type: 'refresh_token'})?.option, 'store');
-	t.regex(sharingProblem({type: 'refresh_token'})!.problem, /RFC 6749 §6/v);
-	t.is(sharingProblem({type: 'custom'})?.option, 'store');
-	const callback = () => 'value';
-	t.is(sharingProblem({type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: callback})?.option, 'assertion');
-	t.is(sharingProblem({type: 'urn:ietf:params:oauth:grant-type:token-exchange', subjectToken: callback})?.option, 'subjectToken');
-	t.is(sharingProblem({type: 'urn:ietf:params:oauth:grant-type:token-exchange', subjectToken: 'token', actorToken: callback})?.option, 'actorToken');
-});
-
-test('client credentials, and grants with their values as strings, share', t => {
-	t.is(sharingProblem({type: 'client_credentials'}), undefined);
-	t.is(sharingProblem({type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'jwt'}), undefined);
-	t.is(sharingProblem({type: 'urn:ietf:params:oauth:grant-type:token-exchange', subjectToken: 'token', actorToken: 'actor'}), undefined);
-});
-
-const fakeIoRedis = {status: 'ready', call: noop, get: noop, set: noop, eval: noop} as unknown as RedisClient;
 
 test('redisTokenStore takes a node-redis or ioredis client and nothing else', t => {
 	const commands = {get: noop, set: noop, eval: noop};
@@ -162,4 +142,88 @@ test('redisTokenStore keeps its encryption key out of sight', t => {
 	t.false(JSON.stringify(store).includes(encryptionKey));
 	t.false((Object.values(store) as unknown[]).includes(encryptionKey));
 	t.is(storeEncryptionKey(keyvStore), undefined);
+});
+
+const secret = 'TOP-SECRET-9f2c';
+const base: OAuthConfig = {tokenEndpoint: 'https://auth.example/token', clientId: 'client', clientSecret: secret, store: redisTokenStore(fakeIoRedis)};
+const publicClient: Partial<OAuthConfig> = {clientSecret: undefined, clientAuthentication: 'none'};
+const key = 'k'.repeat(32);
+const processLocal = 'cannot be a function with `store`: a function is known only within its process, so processes cannot tell whether their tokens are interchangeable';
+
+const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string]> = [
+	[
+		'a refresh_token grant with a store',
+		{grant: 'refresh_token', refreshToken: 'rt'},
+		'`store` cannot share a refresh_token grant\'s token: every process would redeem the one refresh token, and a rotated one works once (RFC 6749 §6)',
+	],
+	['a custom grant function with a store', {grant: async () => ({access_token: 'token', token_type: 'Bearer'})}, `\`grant\` ${processLocal}`],
+	['a JWT bearer assertion function with a store', {grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: () => 'jwt'}, `\`assertion\` ${processLocal}`],
+	['a subject token function with a store', {grant: 'urn:ietf:params:oauth:grant-type:token-exchange', subjectToken: () => 'token'}, `\`subjectToken\` ${processLocal}`],
+	[
+		'an actor token function with a store',
+		{grant: 'urn:ietf:params:oauth:grant-type:token-exchange', subjectToken: 'token', actorToken: () => 'actor'},
+		`\`actorToken\` ${processLocal}`,
+	],
+	[
+		'a public client with a store and no encryptionKey',
+		publicClient,
+		'`encryptionKey` is required with `store` for a client without a client secret or private key (a public client, or one that sends a `clientAssertion`): '
+		+ 'tokens are encrypted at rest, with a key derived from one of them by default',
+	],
+	[
+		'encryptionKey given to the store and in the configuration',
+		{store: redisTokenStore(fakeIoRedis, {encryptionKey: key}), encryptionKey: key},
+		'`encryptionKey` is given both to the store and in the configuration; give it once',
+	],
+	['encryptionKey without a store', {store: undefined, encryptionKey: key}, '`encryptionKey` is only used with `store`'],
+	['a short encryptionKey', {encryptionKey: 'short'}, '`encryptionKey` must be at least 32 characters of random text'],
+	['a short encryptionKey in bytes', {encryptionKey: randomBytes(16)}, '`encryptionKey` must be at least 32 bytes, got 16'],
+	['a store that is a URL', {store: 'redis://user:TOP-SECRET-9f2c@host' as unknown as Store}, '`store` must be a token store (such as `redisTokenStore(client)`) or a Keyv store, got string'],
+	[
+		'a store without delete()',
+		{store: {get: noop, set: noop} as unknown as Store},
+		'`store` must be a token store (such as `redisTokenStore(client)`) or a Keyv store with `get()`, `set()` and `delete()`; it has no `delete()`',
+	],
+	['a token store without releaseLock()', {store: {...tokenStore, releaseLock: undefined} as unknown as Store}, '`store` looks like a token store but has no `releaseLock()` method'],
+	['a token store with a lease of 0', {store: {...tokenStore, lockLease: 0}}, '`store` has a `lockLease` that is not a positive number of milliseconds'],
+];
+
+for (const [name, change, message] of bad) {
+	test(`${name}: ConfigurationError from createTokenSource() and oauthHooks()`, t => {
+		for (const make of [createTokenSource, oauthHooks]) {
+			const error = t.throws(() => make({...base, ...change}), {instanceOf: ConfigurationError});
+			t.is(error.message, `got-oauth: ${message}`);
+			t.false(error.message.includes(secret));
+		}
+	});
+}
+
+const good: Array<[string, Partial<OAuthConfig>]> = [
+	['a store with a client secret', {}],
+	['a store with a private key', {clientSecret: undefined, clientAuthentication: 'private_key_jwt', privateKey: generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey}],
+	['a store for a public client with an encryptionKey', {...publicClient, encryptionKey: randomBytes(32)}],
+	['a store that has the encryptionKey, for a public client', {...publicClient, store: redisTokenStore(fakeIoRedis, {encryptionKey: key})}],
+	['a Keyv store', {store: keyvStore}],
+	['a Map', {store: new Map()}],
+	['a store with a JWT bearer grant whose assertion is a string', {grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'jwt'}],
+	['a store with a token exchange whose tokens are strings', {grant: 'urn:ietf:params:oauth:grant-type:token-exchange', subjectToken: 'token', actorToken: 'actor'}],
+];
+
+for (const [name, change] of good) {
+	test(`${name} is accepted`, t => {
+		t.is(typeof createTokenSource({...base, ...change}).cacheKey, 'string');
+	});
+}
+
+test('a TokenSource with a store needs a cacheKey and an encryptionKey: it has no configuration to take them from', t => {
+	const fetchToken = async () => ({accessToken: 'token', tokenType: 'Bearer'});
+	const store = redisTokenStore(fakeIoRedis);
+	t.throws(() => new TokenSource({fetchToken, store}), {
+		instanceOf: ConfigurationError,
+		message: 'got-oauth: `cacheKey` is required with `store`: it names the token that processes share; createTokenSource() makes one from the configuration',
+	});
+	t.throws(() => new TokenSource({fetchToken, store, cacheKey: 'token-name'}), {instanceOf: ConfigurationError, message: /^got-oauth: `encryptionKey` is required with `store`/v});
+	t.notThrows(() => new TokenSource({fetchToken, store, cacheKey: 'token-name', encryptionKey: key}));
+	t.notThrows(() => new TokenSource({fetchToken, store: redisTokenStore(fakeIoRedis, {encryptionKey: key}), cacheKey: 'token-name'}));
+	t.throws(() => new TokenSource({fetchToken, encryptionKey: key}), {instanceOf: ConfigurationError, message: 'got-oauth: `encryptionKey` is only used with `store`'});
 });

@@ -6,35 +6,12 @@ import {performance} from 'node:perf_hooks';
 import test, {type ExecutionContext} from 'ava';
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
-import type {TokenSet} from '../../source/token-response.js';
 import {deriveStoreKeys, openEntry} from '../../source/stores/sealed-entry.js';
 import {SharedTokenCache, type StoreEvent} from '../../source/stores/shared-token-cache.js';
 import {connectClient, startRedisServer, type RedisServer} from '../helpers/redis-server.js';
+import {accessTokenOf, fetcher, recorder} from '../helpers/shared-tokens.js';
 
 const keys = deriveStoreKeys('client-secret');
-
-/** The access token a call resolves with. */
-async function accessTokenOf(pending: Promise<TokenSet | undefined>): Promise<string | undefined> {
-	const tokenSet = await pending;
-	return tokenSet?.accessToken;
-}
-
-function recorder(events: StoreEvent[]) {
-	return (event: StoreEvent): void => {
-		events.push(event);
-	};
-}
-
-type Fetcher = (() => Promise<TokenSet>) & {calls: number};
-
-function fetcher(): Fetcher {
-	const fetch = (async () => {
-		fetch.calls++;
-		return {accessToken: `token-${fetch.calls}`, tokenType: 'Bearer', expiresIn: 3600};
-	}) as Fetcher;
-	fetch.calls = 0;
-	return fetch;
-}
 
 /** One Keyv on its own connection, as each process would have. */
 function keyvOf(t: ExecutionContext, server: RedisServer): Keyv {
@@ -87,7 +64,7 @@ test('without a lock, processes asking at once may each fetch, but never more th
 	const caches = [cache(), cache(), cache()];
 	const tokens = await Promise.all(caches.map(async shared => shared.fetchShared(fetch)));
 	t.true(fetch.calls >= 1 && fetch.calls <= 3);
-	t.true(tokens.every(tokenSet => tokenSet.accessToken.startsWith('token-')));
+	t.true(tokens.every(({tokenSet}) => tokenSet.accessToken.startsWith('token-')));
 });
 
 test('a rejected token is deleted through Keyv only while it is the stored one', async t => {

@@ -4,39 +4,16 @@ Redis paused, killed, or out of memory: every call still gets a token, a failing
 import {createHash, randomUUID} from 'node:crypto';
 import {performance} from 'node:perf_hooks';
 import test, {type ExecutionContext} from 'ava';
-import type {TokenSet} from '../../source/token-response.js';
 import {redisTokenStore} from '../../source/stores/redis.js';
 import {deriveStoreKeys} from '../../source/stores/sealed-entry.js';
 import {SharedTokenCache, type StoreEvent} from '../../source/stores/shared-token-cache.js';
 import type {TokenStore} from '../../source/stores/store.js';
 import {clientKinds, connectClient, startRedisServer, type ClientKind, type RedisServer, type TestClient} from '../helpers/redis-server.js';
+import {accessTokenOf, fetcher, recorder, type Fetcher} from '../helpers/shared-tokens.js';
 
 const keys = deriveStoreKeys('client-secret');
 /** Longer than the default 250 ms, so that a machine busy with the other test files does not time out the calls that should succeed. */
 const timeout = 1000;
-
-/** The access token a call resolves with. */
-async function accessTokenOf(pending: Promise<TokenSet | undefined>): Promise<string | undefined> {
-	const tokenSet = await pending;
-	return tokenSet?.accessToken;
-}
-
-function recorder(events: StoreEvent[]) {
-	return (event: StoreEvent): void => {
-		events.push(event);
-	};
-}
-
-type Fetcher = (() => Promise<TokenSet>) & {calls: number};
-
-function fetcher(): Fetcher {
-	const fetch = (async () => {
-		fetch.calls++;
-		return {accessToken: `token-${fetch.calls}`, tokenType: 'Bearer', expiresIn: 3600};
-	}) as Fetcher;
-	fetch.calls = 0;
-	return fetch;
-}
 
 /** The store, with every call counted. */
 function counted(store: TokenStore): TokenStore & {calls: string[]} {
@@ -116,9 +93,10 @@ for (const kind of clientKinds) {
 
 		server.pause();
 		const durations = [await timed(), await timed(), await timed(), await timed(), await timed()];
-		t.true(durations[0]! >= timeout - 5 && durations[0]! < timeout + 500, `first call: ${durations[0]} ms`);
+		// One timeout, not two; and the skipped calls pay none (bounds loose for a busy machine: the counts below are exact).
+		t.true(durations[0]! >= timeout - 5 && durations[0]! < timeout + 900, `first call: ${durations[0]} ms`);
 		for (const duration of durations.slice(1)) {
-			t.true(duration < 50, `skipped call: ${duration} ms`);
+			t.true(duration < timeout / 2, `skipped call: ${duration} ms`);
 		}
 
 		// One store call paid the timeout; the other four never reached the store.
@@ -149,8 +127,8 @@ for (const kind of clientKinds) {
 
 		await server.kill();
 		const durations = [await timed(), await timed(), await timed()];
-		t.true(durations[0]! < timeout + 500, `first call: ${durations[0]} ms`);
-		t.true(durations[1]! < 50 && durations[2]! < 50, `skipped calls: ${durations.slice(1).join(', ')} ms`);
+		t.true(durations[0]! < timeout + 900, `first call: ${durations[0]} ms`);
+		t.true(durations[1]! < timeout / 2 && durations[2]! < timeout / 2, `skipped calls: ${durations.slice(1).join(', ')} ms`);
 		t.is(fetch.calls, 4);
 		t.is(store.calls.length - callsBefore, 1);
 		t.is(count(events, 'store-failure'), 1);

@@ -5,13 +5,11 @@ import {createHash, randomUUID} from 'node:crypto';
 import {performance} from 'node:perf_hooks';
 import test, {type ExecutionContext} from 'ava';
 import {RESP_TYPES} from 'redis';
-import {createTokenSource} from '../../source/index.js';
-import type {TokenSet} from '../../source/token-response.js';
-import {resolveStoreKeys} from '../../source/stores/configuration.js';
 import {redisTokenStore, type RedisClient, type RedisTokenStoreOptions} from '../../source/stores/redis.js';
 import {deriveStoreKeys, openEntry, sealEntry, tokenFingerprint, type StoreKeys} from '../../source/stores/sealed-entry.js';
-import {SharedTokenCache, type StoreEvent} from '../../source/stores/shared-token-cache.js';
+import {SharedTokenCache, type SharedToken, type StoreEvent} from '../../source/stores/shared-token-cache.js';
 import {deferred} from '../helpers/fakes.js';
+import {accessTokenOf, fetcher, recorder, sharedToken as token} from '../helpers/shared-tokens.js';
 import {clientKinds, connectClient, startRedisServer, type ClientKind, type RedisServer, type TestClient} from '../helpers/redis-server.js';
 
 let server: RedisServer;
@@ -77,31 +75,6 @@ function withBothClients(title: string, body: Body): void {
 		});
 	}
 }
-
-/** The access token a call resolves with. */
-async function accessTokenOf(pending: Promise<TokenSet | undefined>): Promise<string | undefined> {
-	const tokenSet = await pending;
-	return tokenSet?.accessToken;
-}
-
-function recorder(events: StoreEvent[]) {
-	return (event: StoreEvent): void => {
-		events.push(event);
-	};
-}
-
-type Fetcher = (() => Promise<TokenSet>) & {calls: number};
-
-function fetcher(answer: (call: number) => TokenSet | Promise<TokenSet> = call => token(call)): Fetcher {
-	const fetch = (async () => {
-		fetch.calls++;
-		return answer(fetch.calls);
-	}) as Fetcher;
-	fetch.calls = 0;
-	return fetch;
-}
-
-const token = (call: number | string, expiresIn = 3600): TokenSet => ({accessToken: `token-${call}`, tokenType: 'Bearer', expiresIn});
 
 const tokenKey = (storeKey: string, prefix = 'got-oauth:') => `${prefix}{${storeKey}}:token`;
 const lockKey = (storeKey: string, prefix = 'got-oauth:') => `${prefix}{${storeKey}}:lock`;
@@ -202,39 +175,6 @@ withBothClients('keys are hash-tagged: an entry and its lock share one Redis Clu
 	t.deepEqual(await keysNow(), [tokenKey(storeKey, 'app:tokens:'), tokenKey(storeKey)].toSorted());
 });
 
-withBothClients('nothing in Redis shows the access token, the client secret or the client id', async (t, {connect}) => {
-	const {client, command} = await connect();
-	const config = {tokenEndpoint: 'https://auth.example/token', clientId: 'fleet-client-id-42', clientSecret: 'fleet-client-secret-value'};
-	const {cacheKey} = createTokenSource(config);
-	const storeKeys = resolveStoreKeys({credential: config.clientSecret}) as StoreKeys;
-	const accessToken = 'access-token-that-must-not-show';
-	const seen: string[] = [];
-	const collect = async () => {
-		for (const key of await command('KEYS', `*${cacheKey}*`) as string[]) {
-			const value = String(await command('GET', key));
-			seen.push(key, value, ...value.split('.').map(field => Buffer.from(field, 'base64url').toString('latin1')));
-		}
-	};
-
-	const shared = cache(client, {cacheKey, keys: storeKeys});
-	await shared.fetchShared(fetcher(async () => {
-		await collect();
-		return {accessToken, tokenType: 'Bearer', expiresIn: 3600, scope: 'read'};
-	}));
-	await collect();
-
-	t.true(seen.length >= 6);
-	for (const text of seen) {
-		for (const secret of [accessToken, config.clientSecret, config.clientId]) {
-			t.false(text.includes(secret));
-		}
-	}
-
-	function cache(redis: RedisClient, options: {cacheKey: string; keys: StoreKeys}) {
-		return new SharedTokenCache({store: redisTokenStore(redis, {timeout: 5000}), ...options});
-	}
-});
-
 withBothClients('a changed, cut or moved entry is a miss, and is overwritten', async (t, {connect, cache, storeKey}) => {
 	const {client, command} = await connect();
 	await cache(client).fetchShared(fetcher(() => token('original')));
@@ -271,7 +211,7 @@ withBothClients('eight processes asking at once: one token request, one token fo
 
 	const tokens = await Promise.all(caches.map(async shared => shared.fetchShared(fetch)));
 	t.is(fetch.calls, 1);
-	t.deepEqual(new Set(tokens.map(tokenSet => tokenSet.accessToken)), new Set(['token-1']));
+	t.deepEqual(new Set(tokens.map(({tokenSet}) => tokenSet.accessToken)), new Set(['token-1']));
 	const count = (type: string) => events.filter(event => event.type === type).length;
 	t.is(count('lock-acquired'), 1);
 	t.is(count('lock-wait'), 7);
@@ -284,8 +224,8 @@ withBothClients('a holder that hangs is taken over after its lease, and cannot r
 	const {client: clientB} = await connect();
 	const lease = 1000;
 	const eventsB: StoreEvent[] = [];
-	const fetchA = deferred<TokenSet>();
-	const fetchB = deferred<TokenSet>();
+	const fetchA = deferred<SharedToken>();
+	const fetchB = deferred<SharedToken>();
 	const fetchBCalled = deferred<number>();
 	// A's lock is taken after this instant, so it cannot lapse less than `lease` after it.
 	const startedA = performance.now();
