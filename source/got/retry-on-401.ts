@@ -1,4 +1,5 @@
 import type {AfterResponseHook, Response} from 'got';
+import {publishApiRetry} from '../diagnostics/channels.js';
 import type {TokenSource} from '../token-source/token-source.js';
 import type {SentTokens} from './attach-token.js';
 import {readRequestState, retryContext, writeRequestState} from './request-state.js';
@@ -52,6 +53,7 @@ export function retryOn401(source: TokenSource, sent: SentTokens, isTokenRejecte
 			return response;
 		}
 
+		publishApiRetry(source, {url: options.url as URL, method: options.method, statusCode: response.statusCode}, token);
 		// The flag, not retryCount, ends it: retryCount counts every kind of retry. preserveHooks lets the caller's own afterResponse hooks see the final response.
 		return retryWithMergedOptions({context: retryContext(state), preserveHooks: true});
 	};

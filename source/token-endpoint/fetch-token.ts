@@ -1,5 +1,6 @@
 import type {BeforeRequestHook} from 'got';
 import type {NormalizedConfig} from '../configuration/normalize.js';
+import {traceTokenRequest, tokenRequestMessage} from '../diagnostics/channels.js';
 import {TokenError} from '../errors.js';
 import {withCommonParameters} from '../grants/common-parameters.js';
 import type {TokenEndpointCall} from '../grants/grant.js';
@@ -106,12 +107,18 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 		? async () => ({...plan.target, authentication: plan.authentication})
 		: createDiscovery(plan.discovery);
 	const grant = config.grant.create();
+	const labels = {clientId: config.clientId, grantType: config.grant.type};
 
 	const callAt = (resolved: ResolvedEndpoint): TokenEndpointCall => ({
 		async post(grantParameters) {
 			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
 			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
+			const trace = tokenRequestMessage(labels, resolved.tokenEndpoint);
 			const build: BuildAttempt = async () => {
+				if (trace !== undefined) {
+					trace.attempts++;
+				}
+
 				const clientCertificate = await config.clientCertificate?.resolve();
 				const form = new URLSearchParams(withCommonParameters(await grantParameters(resolved), config.parameters));
 				const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
@@ -123,8 +130,12 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 				return {form, headers, clientCertificate};
 			};
 
-			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
-			return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
+			const send = async () => {
+				const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
+				return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
+			};
+
+			return trace === undefined ? send() : traceTokenRequest(trace, send);
 		},
 	});
 
