@@ -2,6 +2,7 @@ import type {BeforeRequestHook} from 'got';
 import type {NormalizedConfig} from '../configuration/normalize.js';
 import {traceTokenRequest, tokenRequestMessage} from '../diagnostics/channels.js';
 import {TokenError} from '../errors.js';
+import {installRequestFunction} from '../got/request-function.js';
 import {withCommonParameters} from '../grants/common-parameters.js';
 import type {TokenEndpointCall} from '../grants/grant.js';
 import type {TokenSet} from '../token-source/token-source.js';
@@ -69,8 +70,14 @@ const buildAttempt: BeforeRequestHook = async options => {
 	}
 
 	const body = form.toString();
-	for (const [name, value] of Object.entries(headers)) {
+	const {authorization, ...otherHeaders} = headers;
+	for (const [name, value] of Object.entries(otherHeaders)) {
 		options.headers[name] = value;
+	}
+
+	// The client's credentials go into the request Node sends, never into got's options: got publishes those on `got:request:start` and keeps them on its errors.
+	if (authorization !== undefined) {
+		installRequestFunction(options, options.url!.origin, authorization, () => undefined);
 	}
 
 	options.body = body;
