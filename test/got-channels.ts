@@ -126,7 +126,7 @@ test.serial('Node\'s http.client.request.start carries the ClientRequest with th
 	t.deepEqual(atStart, [`Bearer ${token}`]);
 	t.is(atFinish.length, 1);
 	t.is(atFinish[0]!.header, undefined);
-	t.regex(String(atFinish[0]!.head), /authorization: Bearer \[redacted\]/iv);
+	t.regex(String(atFinish[0]!.head), /authorization: bearer \[redacted\]/iv);
 	t.false(atFinish[0]!.texts.some(text => text.includes(token)));
 	t.truthy(api);
 });
