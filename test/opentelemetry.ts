@@ -2,6 +2,7 @@
 `got-oauth/opentelemetry` with the OpenTelemetry SDK itself (a MeterProvider read in memory, a TracerProvider exporting to InMemorySpanExporter), against oidc-provider and an API that verifies its tokens. Channels are process-wide, so the tests run one at a time.
 */
 import {createHash} from 'node:crypto';
+import {readFile} from 'node:fs/promises';
 import {subscribe, unsubscribe} from 'node:diagnostics_channel';
 import test, {type ExecutionContext} from 'ava';
 import got from 'got';
@@ -275,4 +276,38 @@ test.serial('without providers it uses the global ones', async t => {
 	const {resourceMetrics} = await reader.collect();
 	const names = resourceMetrics.scopeMetrics.flatMap(scope => scope.metrics).map(({descriptor}) => descriptor.name);
 	t.true(names.includes(metricNames.tokenRequests));
+});
+
+/** Every package a module imports, through its relative imports, read from the source. */
+async function packagesImportedBy(entry: string): Promise<Set<string>> {
+	const packages = new Set<string>();
+	const visited = new Set<string>();
+	const pending = [new URL(entry, import.meta.url)];
+	while (pending.length > 0) {
+		const file = pending.pop()!;
+		if (visited.has(file.href)) {
+			continue;
+		}
+
+		visited.add(file.href);
+		const text = await readFile(file, 'utf8');
+		for (const match of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'(?<specifier>[^']+)'/gmv)) {
+			const {specifier} = match.groups!;
+			if (specifier!.startsWith('.')) {
+				pending.push(new URL(specifier!.replace(/\.js$/v, '.ts'), file));
+			} else {
+				packages.add(specifier!);
+			}
+		}
+	}
+
+	return packages;
+}
+
+test('the got entry point never imports @opentelemetry/api; the opentelemetry entry point does', async t => {
+	const main = await packagesImportedBy('../source/index.ts');
+	t.true(main.has('got'));
+	t.false([...main].some(name => name.startsWith('@opentelemetry/')), [...main].join(', '));
+	const subpath = await packagesImportedBy('../source/opentelemetry/index.ts');
+	t.true(subpath.has('@opentelemetry/api'));
 });
