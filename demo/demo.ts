@@ -124,7 +124,8 @@ try {
 	});
 
 	const {cacheHits, cacheMisses, retries} = seen;
-	console.log(`\n  ${callsMade} calls made (${resourceServer.calls} reached the API): ${cacheHits} served a cached token, ${cacheMisses} waited for one; ${seen.tokenRequests} token requests, ${retries} 401 retries`);
+	console.log(`\n  ${callsMade} calls made (${resourceServer.calls} reached the API): ${cacheHits} served a cached token, ${cacheMisses} waited for one`);
+	console.log(`  ${seen.tokenRequests} token requests, ${retries} 401 retries`);
 } catch (error) {
 	failures++;
 	// The message only: got's errors can carry request options, and with them a token.
