@@ -31,6 +31,7 @@ import {publishDpopNonceRetry, tokenRequestMessage} from '../source/diagnostics/
 import {otherApiResource, secrets, startWithApi} from './helpers/authorization-server.js';
 import {findLeak, forbiddenForms, recordChannels, tokenRequestChannels as tr, type Recorder} from './helpers/channels.js';
 import {fakeClock, settle} from './helpers/fakes.js';
+import {startApiServer} from './helpers/local-servers.js';
 
 const fingerprint = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 8);
 const labels = {clientId: 'basic', grantType: 'client_credentials'};
@@ -203,6 +204,23 @@ test.serial('got\'s retries of one token request are one traced request with its
 	t.is(response.statusCode, 200);
 	t.is(events.messages(tr.start).length, 1);
 	t.like(last<TokenRequestMessage>(events, tr.asyncEnd), {attempts: 3, statusCode: 200});
+});
+
+test.serial('an answer the grant refuses is a failed token request, with the status the server sent; expires_in as a string is read', async t => {
+	const events = recordChannels(t);
+	let body: Record<string, unknown> = {token_type: 'Bearer', expires_in: 60};
+	const endpoint = await startApiServer(() => ({status: 200, body}));
+	t.teardown(async () => endpoint.close());
+	const source = createTokenSource({tokenEndpoint: endpoint.url('/token'), clientId: 'local', clientSecret: 'local-secret', allowInsecureRequests: true, coolDown: 0});
+	const error = await t.throwsAsync(source.getToken(), {instanceOf: TokenError});
+	const failed = last<TokenRequestMessage>(events, tr.asyncEnd);
+	t.like(failed, {statusCode: 200, attempts: 1, token: undefined, expiresIn: undefined});
+	t.is(failed.error, error);
+	t.deepEqual(events.messages(tr.error), [failed]);
+
+	body = {access_token: 'local-token', token_type: 'Bearer', expires_in: '60'};
+	await source.getToken();
+	t.like(last<TokenRequestMessage>(events, tr.asyncEnd), {statusCode: 200, expiresIn: 60, token: fingerprint('local-token')});
 });
 
 test.serial('discovery: one success event with the token endpoint; a failure event when the issuer has no metadata', async t => {

@@ -17,7 +17,7 @@ import {
 	type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import {InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan} from '@opentelemetry/sdk-trace';
-import {createTokenSource, oauthHooks, TokenError, type OAuthConfig} from '../source/index.js';
+import {createTokenSource, oauthHooks, TokenError, TokenSource, type OAuthConfig} from '../source/index.js';
 import {instrumentOAuth, metricNames, tokenRequestSpanName} from '../source/opentelemetry/index.js';
 import {publishDpopNonceRetry} from '../source/diagnostics/channels.js';
 import {secrets, startWithApi} from './helpers/authorization-server.js';
@@ -223,6 +223,20 @@ test.serial('store failures and DPoP nonce retries are counted with their attrib
 	const dpop = metric(all, metricNames.dpopNonceRetries);
 	t.like(dpop.descriptor, {name: 'got_oauth.dpop.nonce_retries', unit: '{retry}'});
 	t.deepEqual(points(dpop), [{attributes: {...labels, 'server.address': 'api.example', 'server.port': 443, 'got_oauth.dpop.server': 'resource-server'}, value: 1}]);
+});
+
+test.serial('a token source around your own fetchToken: lookups are counted without client attributes, and no token request is traced', async t => {
+	const telemetry = instrument(t);
+	const source = new TokenSource({fetchToken: async () => ({accessToken: 'own-token', tokenType: 'Bearer', expiresIn: 60})});
+	await source.getToken();
+	source.getTokenSync();
+	const all = await telemetry.collect();
+	t.deepEqual(points(metric(all, metricNames.cacheLookups)), sorted([
+		{attributes: {'got_oauth.cache.result': 'hit'}, value: 1},
+		{attributes: {'got_oauth.cache.result': 'miss'}, value: 1},
+	]));
+	t.is(all.find(({descriptor}) => descriptor.name === metricNames.tokenRequests), undefined);
+	t.is(telemetry.spans().length, 0);
 });
 
 test.serial('the returned function stops it: nothing more is counted or traced, and calling it twice is harmless', async t => {

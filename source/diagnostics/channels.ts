@@ -1,8 +1,8 @@
 import {channel, tracingChannel} from 'node:diagnostics_channel';
 import {performance} from 'node:perf_hooks';
 import type {TokenError} from '../errors.js';
-import type {TokenEndpointAnswer} from '../grants/grant.js';
 import type {StoreEvent} from '../stores/shared-token-cache.js';
+import type {TokenSet} from '../token-source/token-source.js';
 import {labelsOf, tokenFingerprint, withoutQuery, type SourceLabels} from './identify.js';
 
 /*
@@ -32,7 +32,7 @@ export const channelNames = {
 export type {SourceLabels} from './identify.js';
 
 /**
-One token request to the token endpoint, got's retries of it included: the context object of the `got-oauth:token-request` tracing channel. The fields below `grantType` are set when it settles, before `asyncStart`; `error` is set by `diagnostics_channel` on failure.
+One token request: the grant's request to the token endpoint, got's retries of it included, and the reading of the answer. The context object of the `got-oauth:token-request` tracing channel. The fields below `grantType` are set as it goes and when it settles, before `asyncStart`; `error` is set by `diagnostics_channel` on failure.
 */
 export type TokenRequestMessage = {
 	/**
@@ -49,7 +49,7 @@ export type TokenRequestMessage = {
 	*/
 	attempts: number;
 	/**
-	The last response's status; absent when none arrived.
+	The status of the response got returned, after its retries; absent when none arrived.
 	*/
 	statusCode?: number;
 	/**
@@ -57,7 +57,7 @@ export type TokenRequestMessage = {
 	*/
 	duration?: number;
 	/**
-	Seconds, the response's `expires_in`.
+	Seconds, the response's `expires_in`, when it has one.
 	*/
 	expiresIn?: number;
 	/**
@@ -262,33 +262,21 @@ export function tokenRequestMessage(labels: {readonly clientId: string; readonly
 }
 
 /**
-RFC 6749 §5.1 has `expires_in` as a number; some servers send a string of digits.
+Runs one token request inside the tracing channel. The channel's `result` stays `undefined`: the token set holds the token.
 */
-function expiresInOf(value: unknown): number | undefined {
-	return typeof value === 'number' || (typeof value === 'string' && /^\d+$/v.test(value)) ? Number(value) : undefined;
-}
-
-/**
-Runs one token request inside the tracing channel. The channel's `result` stays `undefined`: the answer holds the token.
-*/
-export async function traceTokenRequest(message: TokenRequestMessage, request: () => Promise<TokenEndpointAnswer>): Promise<TokenEndpointAnswer> {
+export async function traceTokenRequest(message: TokenRequestMessage, request: () => Promise<TokenSet>): Promise<TokenSet> {
 	const started = performance.now();
-	let answer: TokenEndpointAnswer | undefined;
+	let tokenSet: TokenSet | undefined;
 	await tokenRequest.tracePromise(async () => {
 		try {
-			answer = await request();
-			const {access_token: accessToken, expires_in: expiresIn} = answer.json;
-			message.statusCode = answer.statusCode;
-			message.expiresIn = expiresInOf(expiresIn);
-			message.token = typeof accessToken === 'string' ? tokenFingerprint(accessToken) : undefined;
-		} catch (error) {
-			message.statusCode = (error as {statusCode?: number}).statusCode;
-			throw error;
+			tokenSet = await request();
+			message.expiresIn = tokenSet.expiresIn;
+			message.token = tokenFingerprint(tokenSet.accessToken);
 		} finally {
 			message.duration = performance.now() - started;
 		}
 	}, message);
-	return answer!;
+	return tokenSet!;
 }
 
 /**
@@ -342,7 +330,8 @@ export function publishCoolDownReject(source: WeakKey, failure: TokenError): voi
 		return;
 	}
 
-	const nextAttemptIn = failure.nextAttemptIn ?? 0;
+	// Set on every failure repeated during the cool-down.
+	const nextAttemptIn = failure.nextAttemptIn!;
 	coolDownReject.publish({...labelsOf(source), nextAttemptIn, isProbing: nextAttemptIn === 0} satisfies CoolDownRejectMessage);
 }
 

@@ -1,6 +1,6 @@
 import type {BeforeRequestHook} from 'got';
 import type {NormalizedConfig} from '../configuration/normalize.js';
-import {traceTokenRequest, tokenRequestMessage} from '../diagnostics/channels.js';
+import {traceTokenRequest, tokenRequestMessage, type TokenRequestMessage} from '../diagnostics/channels.js';
 import {TokenError} from '../errors.js';
 import {installRequestFunction} from '../got/request-function.js';
 import {withCommonParameters} from '../grants/common-parameters.js';
@@ -116,11 +116,10 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 	const grant = config.grant.create();
 	const labels = {clientId: config.clientId, grantType: config.grant.type};
 
-	const callAt = (resolved: ResolvedEndpoint): TokenEndpointCall => ({
+	const callAt = (resolved: ResolvedEndpoint, trace: TokenRequestMessage | undefined): TokenEndpointCall => ({
 		async post(grantParameters) {
 			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
 			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
-			const trace = tokenRequestMessage(labels, resolved.tokenEndpoint);
 			const build: BuildAttempt = async () => {
 				if (trace !== undefined) {
 					trace.attempts++;
@@ -137,14 +136,21 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 				return {form, headers, clientCertificate};
 			};
 
-			const send = async () => {
-				const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
-				return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
-			};
+			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
+			if (trace !== undefined) {
+				trace.statusCode = response.statusCode;
+			}
 
-			return trace === undefined ? send() : traceTokenRequest(trace, send);
+			return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
 		},
 	});
 
-	return async () => grant.requestToken(callAt(await resolveEndpoint()));
+	return async () => {
+		const resolved = await resolveEndpoint();
+		// Traced around the grant, so that an answer the grant refuses (no `access_token`, a wrong `token_type`) is a failure too.
+		const trace = tokenRequestMessage(labels, resolved.tokenEndpoint);
+		return trace === undefined
+			? grant.requestToken(callAt(resolved, undefined))
+			: traceTokenRequest(trace, async () => grant.requestToken(callAt(resolved, trace)));
+	};
 }
