@@ -341,9 +341,9 @@ export function publishCoolDownProbe(source: WeakKey, failures: number): void {
 	}
 }
 
-export function publishApiRetry(source: WeakKey, request: {readonly url: URL; readonly method: string; readonly statusCode: number}, token: string): void {
+export function publishApiRetry(source: WeakKey, url: URL, method: string, statusCode: number, token: string): void {
 	if (apiRetry.hasSubscribers) {
-		apiRetry.publish({...labelsOf(source), origin: request.url.origin, method: request.method, statusCode: request.statusCode, token: tokenFingerprint(token)} satisfies ApiRetryMessage);
+		apiRetry.publish({...labelsOf(source), origin: url.origin, method, statusCode, token: tokenFingerprint(token)} satisfies ApiRetryMessage);
 	}
 }
 
