@@ -341,9 +341,12 @@ export function publishCoolDownProbe(source: WeakKey, failures: number): void {
 	}
 }
 
-export function publishApiRetry(source: WeakKey, url: URL, method: string, statusCode: number, token: string): void {
+/**
+`request`: the options of the rejected attempt, as got has them.
+*/
+export function publishApiRetry(source: WeakKey, request: {readonly url?: URL | string; readonly method: string}, statusCode: number, token: string): void {
 	if (apiRetry.hasSubscribers) {
-		apiRetry.publish({...labelsOf(source), origin: url.origin, method, statusCode, token: tokenFingerprint(token)} satisfies ApiRetryMessage);
+		apiRetry.publish({...labelsOf(source), origin: new URL(request.url!).origin, method: request.method, statusCode, token: tokenFingerprint(token)} satisfies ApiRetryMessage);
 	}
 }
 

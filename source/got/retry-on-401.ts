@@ -53,7 +53,7 @@ export function retryOn401(source: TokenSource, sent: SentTokens, isTokenRejecte
 			return response;
 		}
 
-		publishApiRetry(source, options.url as URL, options.method, response.statusCode, token);
+		publishApiRetry(source, options, response.statusCode, token);
 		// The flag, not retryCount, ends it: retryCount counts every kind of retry. preserveHooks lets the caller's own afterResponse hooks see the final response.
 		return retryWithMergedOptions({context: retryContext(state), preserveHooks: true});
 	};
