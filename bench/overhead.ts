@@ -1,12 +1,15 @@
+import {execFileSync} from 'node:child_process';
 import {subscribe, unsubscribe} from 'node:diagnostics_channel';
 import process from 'node:process';
+import {fileURLToPath} from 'node:url';
 import {performance} from 'node:perf_hooks';
 import got, {type Got, type Response} from 'got';
 import {MeterProvider, MetricReader} from '@opentelemetry/sdk-metrics';
 import {TracerProvider} from '@opentelemetry/sdk-trace';
-import {channelNames, oauthHooks, TokenSource} from '../source/index.js';
+import {channelNames, oauthHooks} from '../source/index.js';
 import {instrumentOAuth} from '../source/opentelemetry/index.js';
 import {median, printResult, printTable, round, runConcurrently, type Servers} from './harness.js';
+import type {Variant} from './token-sync-cost.js';
 
 const rounds = 60;
 const requestsPerRound = 2000;
@@ -74,27 +77,10 @@ const withOpenTelemetry: During = () => instrumentOAuth({meterProvider, tracerPr
 
 type PerCall = {nanoseconds: number; bytes: number};
 
-/**
-`getTokenSync()` with a cached token, what the beforeRequest hook calls on every request: time and heap growth per call, over batches small enough that the young generation never fills (so no collection hides an allocation). Medians over the batches.
-*/
-function getTokenSyncCost(source: TokenSource, during?: During): PerCall {
-	const batch = 100_000;
-	const stop = during?.();
-	const samples: PerCall[] = [];
-	for (let index = 0; index < 30; index++) {
-		(globalThis as {gc?: () => void}).gc?.();
-		const heapBefore = process.memoryUsage().heapUsed;
-		const started = process.hrtime.bigint();
-		for (let call = 0; call < batch; call++) {
-			source.getTokenSync();
-		}
-
-		const elapsed = Number(process.hrtime.bigint() - started);
-		samples.push({nanoseconds: elapsed / batch, bytes: (process.memoryUsage().heapUsed - heapBefore) / batch});
-	}
-
-	stop?.();
-	return {nanoseconds: median(samples.map(sample => sample.nanoseconds)), bytes: median(samples.map(sample => sample.bytes))};
+/** See token-sync-cost.ts. */
+function getTokenSyncCost(variant: Variant): PerCall {
+	const script = fileURLToPath(new URL('token-sync-cost.ts', import.meta.url));
+	return JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import=tsx', script, variant], {encoding: 'utf8'})) as PerCall;
 }
 
 /**
@@ -149,20 +135,12 @@ export async function overhead(servers: Servers) {
 	const bySubscriber = round(added('subscribed', 'plugin'), 2);
 	console.log(`  a subscriber adds ${bySubscriber} µs, instrumentOAuth() ${round(added('opentelemetry', 'plugin'), 2)} µs (paired medians against the plugin without one)`);
 
-	const source = new TokenSource({fetchToken: async () => ({accessToken: 'a-cached-token-of-typical-length-0123456789abcdef', tokenType: 'Bearer', expiresIn: 3600})});
-	await source.getToken();
-	// Each way once to warm up (JIT, the first hit's message), then measured.
-	const syncCost = (during?: During) => {
-		getTokenSyncCost(source, during);
-		return getTokenSyncCost(source, during);
-	};
-
 	const sync = {
-		without: syncCost(),
-		subscribed: syncCost(countingSubscriber),
-		opentelemetry: syncCost(withOpenTelemetry),
+		without: getTokenSyncCost('without'),
+		subscribed: getTokenSyncCost('subscribed'),
+		opentelemetry: getTokenSyncCost('opentelemetry'),
 	};
-	printTable('getTokenSync() with a cached token, the per-request path (medians of 30 batches of 100 000 calls)', ['', 'ns/call', 'heap bytes/call'], [
+	printTable('getTokenSync() with a cached token, the per-request path, each way in a process of its own (medians of 30 batches of 100 000 calls)', ['', 'ns/call', 'heap bytes/call'], [
 		['without a subscriber', round(sync.without.nanoseconds, 1), round(sync.without.bytes, 2)],
 		['with a subscriber on every channel', round(sync.subscribed.nanoseconds, 1), round(sync.subscribed.bytes, 2)],
 		['with instrumentOAuth()', round(sync.opentelemetry.nanoseconds, 1), round(sync.opentelemetry.bytes, 2)],
