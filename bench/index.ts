@@ -2,16 +2,20 @@
 `npm run bench`: the benchmarks, each printing a small table and one JSON line of results. `npm run bench -- overhead memory` runs only those named.
 */
 import process from 'node:process';
+import {adaptersOverhead} from './adapters-overhead.js';
 import {startServers} from './harness.js';
 import {deadIdentityProvider} from './dead-identity-provider.js';
 import {expiryBoundary} from './expiry.js';
 import {fleet} from './fleet.js';
 import {memory} from './memory.js';
+import {observabilityOverhead} from './observability-overhead.js';
 import {overhead} from './overhead.js';
 import {coldStart, unauthorizedStorm} from './storms.js';
 
 const benchmarks = {
 	overhead,
+	'adapters-overhead': adaptersOverhead,
+	'observability-overhead': observabilityOverhead,
 	'cold-start-storm': coldStart,
 	'401-storm': unauthorizedStorm,
 	'expiry-boundary': expiryBoundary,

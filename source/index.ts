@@ -19,3 +19,22 @@ export type {SigningKey, PrivateKeyInput} from './signing/signing-key.js';
 export type {ClientCertificate, PemSource} from './token-endpoint/client-certificate.js';
 export {tokenFromFile, pemFromFile} from './workload-identity/from-file.js';
 export {entraWorkloadIdentity, type EntraWorkloadIdentityOptions, type EntraWorkloadIdentityConfig} from './workload-identity/entra.js';
+export {
+	channelNames,
+	type ChannelMessages,
+	type SourceLabels,
+	type TokenRequestMessage,
+	type CacheHitMessage,
+	type CacheMissMessage,
+	type RefreshAheadStartMessage,
+	type RefreshAheadFailureMessage,
+	type CoolDownOpenMessage,
+	type CoolDownRejectMessage,
+	type CoolDownProbeMessage,
+	type ApiRetryMessage,
+	type TokenHeldMessage,
+	type DiscoverySuccessMessage,
+	type DiscoveryFailureMessage,
+	type StoreMessage,
+	type DpopNonceRetryMessage,
+} from './diagnostics/channels.js';

@@ -1,7 +1,7 @@
 import type {BeforeRequestHook, NormalizedOptions} from 'got';
 import {TokenError} from '../errors.js';
 import type {TokenSource} from '../token-source/token-source.js';
-import {installRequestFunction, unwrapRequest, type SentToken} from './request-function.js';
+import {installRequestFunction, unwrapRequest, type SentToken} from '../got-request/request-function.js';
 import {notOurs, readRequestState, writeRequestState} from './request-state.js';
 
 type OriginRule = (options: NormalizedOptions, origin: string) => boolean;

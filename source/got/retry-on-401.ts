@@ -1,7 +1,8 @@
 import type {AfterResponseHook} from 'got';
+import {publishApiRetry} from '../diagnostics/channels.js';
 import type {TokenSource} from '../token-source/token-source.js';
 import type {TokenRejectedPredicate} from './options.js';
-import {tokenSentWith} from './request-function.js';
+import {tokenSentWith} from '../got-request/request-function.js';
 import {readRequestState, retryContext, writeRequestState} from './request-state.js';
 
 /**
@@ -47,6 +48,7 @@ export function retryOn401(source: TokenSource, isTokenRejected: TokenRejectedPr
 			return response;
 		}
 
+		publishApiRetry(source, options, response.statusCode, token);
 		// The flag, not retryCount, ends it: retryCount counts every kind of retry. preserveHooks lets the caller's own afterResponse hooks see the final response.
 		return isReplayable(options.body) ? retryWithMergedOptions({context: retryContext(state), preserveHooks: true}) : response;
 	};

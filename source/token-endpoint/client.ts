@@ -2,7 +2,7 @@ import type {ClientRequest} from 'node:http';
 import got, {type Got, type OptionsInit, type Response, type RetryObject} from 'got';
 import {fullJitter} from '../backoff.js';
 import {TokenError, cleanCause} from '../errors.js';
-import {forgetSentHead} from '../got/forget-sent-head.js';
+import {forgetSentHead} from '../got-request/forget-sent-head.js';
 import type {TokenRequestOptions} from './options.js';
 
 /*

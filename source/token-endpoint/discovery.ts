@@ -1,7 +1,9 @@
+import {performance} from 'node:perf_hooks';
 import type {Got} from 'got';
 import type {AuthenticationChoice} from '../client-authentication/options.js';
 import type {PreparedAuthentication} from '../client-authentication/registry.js';
 import {isPlainObject} from '../checks.js';
+import {publishDiscoveryFailure, publishDiscoverySuccess} from '../diagnostics/channels.js';
 import {TokenError} from '../errors.js';
 import {authorizationServerClient, cappedRequest, type Deadline} from './client.js';
 import type {TokenRequestOptions} from './options.js';
@@ -151,11 +153,18 @@ export function createDiscovery(settings: DiscoverySettings): (deadline: Deadlin
 	let resolved: Promise<ResolvedEndpoint> | undefined;
 
 	async function discover(deadline: Deadline): Promise<ResolvedEndpoint> {
-		const metadata = await fetchMetadata(client, issuer, isInsecureAllowed, deadline);
-		const authentication = chooseAuthentication(settings.authentication, metadata.tokenEndpointAuthMethodsSupported, issuer);
-		// RFC 8705 §5: a client that presents a certificate uses the mTLS alias.
-		const tokenEndpoint = settings.hasClientCertificate && metadata.mtlsTokenEndpoint !== undefined ? metadata.mtlsTokenEndpoint : metadata.tokenEndpoint;
-		return {tokenEndpoint, issuer, authentication};
+		const started = performance.now();
+		try {
+			const metadata = await fetchMetadata(client, issuer, isInsecureAllowed, deadline);
+			const authentication = chooseAuthentication(settings.authentication, metadata.tokenEndpointAuthMethodsSupported, issuer);
+			// RFC 8705 §5: a client that presents a certificate uses the mTLS alias.
+			const tokenEndpoint = settings.hasClientCertificate && metadata.mtlsTokenEndpoint !== undefined ? metadata.mtlsTokenEndpoint : metadata.tokenEndpoint;
+			publishDiscoverySuccess(issuer, tokenEndpoint, started);
+			return {tokenEndpoint, issuer, authentication};
+		} catch (error) {
+			publishDiscoveryFailure(issuer, error, started);
+			throw error;
+		}
 	}
 
 	return async deadline => {

@@ -1,6 +1,8 @@
 import type {BeforeRequestHook} from 'got';
 import type {NormalizedConfig} from '../configuration/normalize.js';
+import {traceTokenRequest, tokenRequestMessage, type TokenRequestMessage} from '../diagnostics/channels.js';
 import {TokenError} from '../errors.js';
+import {installRequestFunction} from '../got-request/request-function.js';
 import {withCommonParameters} from '../grants/common-parameters.js';
 import type {TokenEndpointCall} from '../grants/grant.js';
 import type {TokenSet} from '../token-source/token-source.js';
@@ -68,8 +70,14 @@ const buildAttempt: BeforeRequestHook = async options => {
 	}
 
 	const body = form.toString();
-	for (const [name, value] of Object.entries(headers)) {
+	const {authorization, ...otherHeaders} = headers;
+	for (const [name, value] of Object.entries(otherHeaders)) {
 		options.headers[name] = value;
+	}
+
+	// The client's credentials go into the request Node sends, never into got's options: got publishes those on `got:request:start` and keeps them on its errors.
+	if (authorization !== undefined) {
+		installRequestFunction(options, options.url!.origin, {header: authorization, read: () => ''});
 	}
 
 	options.body = body;
@@ -107,12 +115,17 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 		? async () => ({...plan.target, authentication: plan.authentication})
 		: createDiscovery(plan.discovery);
 	const grant = config.grant.create();
+	const labels = {clientId: config.clientId, grantType: config.grant.type};
 
-	const callAt = (resolved: ResolvedEndpoint, deadline: Deadline): TokenEndpointCall => ({
+	const callAt = (resolved: ResolvedEndpoint, deadline: Deadline, trace: TokenRequestMessage | undefined): TokenEndpointCall => ({
 		async post(grantParameters) {
 			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
 			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
 			const build: BuildAttempt = async () => {
+				if (trace !== undefined) {
+					trace.attempts++;
+				}
+
 				const clientCertificate = await config.clientCertificate?.resolve();
 				const form = new URLSearchParams(withCommonParameters(await grantParameters(resolved), config.parameters));
 				const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
@@ -125,12 +138,21 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 			};
 
 			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`, deadline);
+			if (trace !== undefined) {
+				trace.statusCode = response.statusCode;
+			}
+
 			return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
 		},
 	});
 
 	return async () => {
 		const deadline = startDeadline(config.tokenTimeout);
-		return grant.requestToken(callAt(await resolveEndpoint(deadline), deadline));
+		const resolved = await resolveEndpoint(deadline);
+		// Traced around the grant, so that an answer the grant refuses (no `access_token`, a wrong `token_type`) is a failure too.
+		const trace = tokenRequestMessage(labels, resolved.tokenEndpoint);
+		return trace === undefined
+			? grant.requestToken(callAt(resolved, deadline, undefined))
+			: traceTokenRequest(trace, async () => grant.requestToken(callAt(resolved, deadline, trace)));
 	};
 }

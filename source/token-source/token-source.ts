@@ -2,6 +2,17 @@ import {decodeJwt} from 'jose';
 import pMemoize from 'p-memoize';
 import {coolDownAfter, fullJitter} from '../backoff.js';
 import {isNonNegativeSeconds} from '../checks.js';
+import {
+	publishCacheHit,
+	publishCacheMiss,
+	publishCoolDownOpen,
+	publishCoolDownProbe,
+	publishCoolDownReject,
+	publishRefreshAheadFailure,
+	publishRefreshAheadStart,
+	publishTokenHeld,
+	storeEventPublisher,
+} from '../diagnostics/channels.js';
 import {ConfigurationError, TokenError, cleanCause, describeValue} from '../errors.js';
 import {createSharedCache, type StoreOptions} from '../stores/options.js';
 import type {SharedToken, SharedTokenCache} from '../stores/shared-token-cache.js';
@@ -201,7 +212,7 @@ export class TokenSource {
 
 		this.#fetchToken = options.fetchToken;
 		this.#settings = checkCacheOptions(options);
-		this.#shared = createSharedCache({store: options.store, encryptionKey: options.encryptionKey, cacheKey: options.cacheKey});
+		this.#shared = createSharedCache({store: options.store, encryptionKey: options.encryptionKey, cacheKey: options.cacheKey, onEvent: storeEventPublisher(this)});
 	}
 
 	async #fetch(): Promise<CachedToken> {
@@ -209,11 +220,18 @@ export class TokenSource {
 		const isReplacement = this.#isReplacing;
 		let cached: CachedToken;
 		this.#isFetching = true;
+		// The first token request after a failure: callers that come meanwhile fail fast.
+		if (this.#failure !== undefined) {
+			publishCoolDownProbe(this, this.#failuresInARow);
+		}
+
 		try {
 			cached = await this.#fetchOwnOrShared(isReplacement);
 		} catch (error) {
 			const tokenError = toTokenError(error);
-			this.#failure = {error: tokenError, until: clock() + coolDownAfter(++this.#failuresInARow, coolDown, maxCoolDown)};
+			const wait = coolDownAfter(++this.#failuresInARow, coolDown, maxCoolDown);
+			this.#failure = {error: tokenError, until: clock() + wait};
+			publishCoolDownOpen(this, tokenError, this.#failuresInARow, wait);
 			throw tokenError;
 		} finally {
 			this.#isFetching = false;
@@ -295,15 +313,18 @@ export class TokenSource {
 		};
 	}
 
-	#refreshInBackground(): void {
+	#refreshInBackground(cached: CachedToken): void {
 		// Set before the request, so the requests that follow this one do not each start one.
 		this.#backgroundRetryAt = Number.POSITIVE_INFINITY;
+		publishRefreshAheadStart(this, cached, this.#backgroundFailures + 1);
 		this.#refresh().then(() => {
 			this.#backgroundFailures = 0;
 			this.#backgroundRetryAt = 0;
-		}).catch(() => {
+		}).catch((error: unknown) => {
 			// The current token is still good: no caller sees this failure. Try again later, but not in lockstep with other processes.
-			this.#backgroundRetryAt = this.#settings.clock() + Math.max(1, fullJitter(this.#backgroundFailures++, backgroundRetryBase, backgroundRetryCap));
+			const wait = Math.max(1, fullJitter(this.#backgroundFailures++, backgroundRetryBase, backgroundRetryCap));
+			this.#backgroundRetryAt = this.#settings.clock() + wait;
+			publishRefreshAheadFailure(this, error, this.#backgroundFailures, wait);
 		});
 	}
 
@@ -315,6 +336,7 @@ export class TokenSource {
 
 		const now = this.#settings.clock();
 		if (now < cached.refreshFrom) {
+			publishCacheHit(this, cached);
 			return cached;
 		}
 
@@ -323,9 +345,10 @@ export class TokenSource {
 		}
 
 		if (now >= this.#backgroundRetryAt) {
-			this.#refreshInBackground();
+			this.#refreshInBackground(cached);
 		}
 
+		publishCacheHit(this, cached);
 		return cached;
 	}
 
@@ -354,12 +377,14 @@ export class TokenSource {
 			return cached;
 		}
 
+		publishCacheMiss(this, this.#cached === undefined ? 'none' : 'expired');
 		const {signal} = options;
 		// An aborted caller must not start a token request for nobody.
 		signal?.throwIfAborted();
 		const failure = this.#fastFailure();
 		// After a failure, one request probes the token endpoint at a time; the rest fail fast instead of queueing behind it.
 		if (failure !== undefined) {
+			publishCoolDownReject(this, failure);
 			throw failure;
 		}
 
@@ -430,6 +455,7 @@ export class TokenSource {
 			}
 
 			if (now < this.#holdUntil) {
+				publishTokenHeld(this, accessToken, this.#holdUntil - now, this.#rejectionsInARow);
 				return false;
 			}
 		}

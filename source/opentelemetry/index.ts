@@ -1,0 +1,2 @@
+export {instrumentOAuth, type InstrumentOAuthOptions} from './instrument.js';
+export {metricNames, attributeNames, tokenRequestSpanName, instrumentationScope} from './names.js';
