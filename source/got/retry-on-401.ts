@@ -1,8 +1,8 @@
 import type {AfterResponseHook} from 'got';
 import {publishApiRetry} from '../diagnostics/channels.js';
+import {tokenSentWith} from '../got-request/request-function.js';
 import type {TokenSource} from '../token-source/token-source.js';
 import type {TokenRejectedPredicate} from './options.js';
-import {tokenSentWith} from '../got-request/request-function.js';
 import {readRequestState, retryContext, writeRequestState} from './request-state.js';
 
 /**
