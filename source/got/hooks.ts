@@ -2,10 +2,15 @@ import {
 	HTTPError,
 	type AfterResponseHook,
 	type BeforeErrorHook,
+	type BeforeRedirectHook,
 	type BeforeRequestHook,
 	type NormalizedOptions,
 } from 'got';
 import type {OAuthConfig} from '../configuration/normalize.js';
+import {attachDpopToken, type SentProofs} from '../dpop/attach-dpop-token.js';
+import {learnNonceOnRedirect, retryWithNonce} from '../dpop/nonce-retry.js';
+import {dpopSettingsOf} from '../dpop/registry.js';
+import {explainDpopRejection, unlessProofRejected} from '../dpop/rejection.js';
 import {ConfigurationError, describeValue} from '../errors.js';
 import {checkOrigins, createOriginPolicy, type OriginOptions} from '../origin-policy.js';
 import {createTokenSource} from '../token-source/create-token-source.js';
@@ -28,6 +33,10 @@ export type OAuthHooks = {
 		readonly beforeRequest: BeforeRequestHook[];
 		readonly afterResponse: AfterResponseHook[];
 		readonly beforeError: BeforeErrorHook[];
+		/**
+		With DPoP only.
+		*/
+		readonly beforeRedirect?: BeforeRedirectHook[];
 	};
 };
 
@@ -64,6 +73,18 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 	const isOurs = (requestOptions: NormalizedOptions, origin: string): boolean =>
 		policy.allows(origin, () => requestOptions.prefixUrl === '' ? undefined : new URL(requestOptions.prefixUrl).origin);
 	const sent: SentTokens = new WeakMap();
+	const dpop = dpopSettingsOf(source);
+	if (dpop !== undefined) {
+		const proofs: SentProofs = new WeakMap();
+		return {
+			hooks: {
+				beforeRequest: [attachDpopToken(source, isOurs, sent, {proofs, nonces: dpop.nonces})],
+				afterResponse: [retryWithNonce(proofs, dpop.nonces), retryOn401(source, sent, unlessProofRejected(isTokenRejected))],
+				beforeError: [explainRejection, explainDpopRejection(sent)],
+				beforeRedirect: [learnNonceOnRedirect(dpop.nonces)],
+			},
+		};
+	}
 
 	return {
 		hooks: {

@@ -28,7 +28,7 @@ function gotDefaultRequest(options: NormalizedOptions): AnyRequestFunction {
 	}
 }
 
-type NativeOptions = {headers?: Record<string, unknown>; href?: string; protocol?: string; hostname?: string; port?: string | number};
+type NativeOptions = {headers?: Record<string, unknown>; href?: string; protocol?: string; hostname?: string; port?: string | number; method?: string};
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as {then?: unknown} | undefined)?.then === 'function';
 
@@ -42,9 +42,31 @@ function originOf(native: NativeOptions): string {
 }
 
 /**
-Make this attempt's request carry `authorization: <header>` when, and only when, it leaves for `origin`. `onSent` learns that it did.
+Node has copied the headers once the request exists; the agent's and the TLS socket's options could otherwise keep ours. The last one added goes first, which keeps the deletes cheap.
 */
-export function installRequestFunction(options: NormalizedOptions, origin: string, header: string, onSent: () => void): void {
+function forgetOurHeaders(headers: Record<string, unknown>): void {
+	delete headers.dpop;
+	delete headers.authorization;
+}
+
+/**
+What a request is authorized with.
+*/
+export type Authorization = {
+	/**
+	The `authorization` header's value: `Bearer <token>`, `DPoP <token>`.
+	*/
+	readonly header: string;
+	/**
+	Signs a DPoP proof (RFC 9449 §4.2) for the request as it leaves: its method, and its URL without query and fragment.
+	*/
+	readonly prove?: (htm: string, htu: string) => Promise<string>;
+};
+
+/**
+Make this attempt's request carry `authorization` when, and only when, it leaves for `origin`, and with `prove`, a `DPoP` proof of its own method and URL. `onSent` learns that it did.
+*/
+export function installRequestFunction(options: NormalizedOptions, origin: string, {header, prove}: Authorization, onSent: () => void): void {
 	const own = unwrapRequest(options.request) as AnyRequestFunction | undefined;
 	const call = (...arguments_: unknown[]): unknown => {
 		const result = own?.(...arguments_);
@@ -53,6 +75,32 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 		}
 
 		return isPromise(result) ? result.then(resolved => resolved ?? gotDefaultRequest(options)(...arguments_)) : result;
+	};
+
+	const send = (first: unknown, second: unknown, third: unknown, proof: string | undefined): unknown => {
+		const isViaCache = !(first instanceof URL);
+		const native = (isViaCache ? first : second) as NativeOptions;
+		const headers: Record<string, unknown> = proof === undefined ? {...native.headers, authorization: header} : {...native.headers, authorization: header, dpop: proof};
+		const copy = {...native, headers};
+		if (isViaCache) {
+			// The cache applies shared-cache rules from its own view of the headers: tell it the request is authorized, not with what.
+			native.headers = {...native.headers, authorization: 'Bearer'};
+		}
+
+		onSent();
+		const created = (request: unknown): unknown => {
+			forgetOurHeaders(headers);
+			forgetSentHead(request, header, options.signal, proof);
+			return request;
+		};
+
+		const result = isViaCache ? call(copy, second, third) : call(first, copy, third);
+		return isPromise(result)
+			? result.then(created).catch((error: unknown) => {
+				forgetOurHeaders(headers);
+				throw error;
+			})
+			: created(result);
 	};
 
 	const gotOAuthRequest = (first: unknown, second: unknown, third: unknown): unknown => {
@@ -64,28 +112,14 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 			return call(first, second, third);
 		}
 
-		const headers = {...native.headers, authorization: header};
-		const copy = {...native, headers};
-		if (isViaCache) {
-			// The cache applies shared-cache rules from its own view of the headers: tell it the request is authorized, not with what.
-			native.headers = {...native.headers, authorization: 'Bearer'};
+		if (prove === undefined) {
+			return send(first, second, third, undefined);
 		}
 
-		onSent();
-		const created = (request: unknown): unknown => {
-			// Node has copied the headers; the agent's and the TLS socket's options could otherwise keep ours.
-			delete (headers as Partial<typeof headers>).authorization;
-			forgetSentHead(request, header, options.signal);
-			return request;
-		};
-
-		const result = isViaCache ? call(copy, second, third) : call(first, copy, third);
-		return isPromise(result)
-			? result.then(created).catch((error: unknown) => {
-				delete (headers as Partial<typeof headers>).authorization;
-				throw error;
-			})
-			: created(result);
+		// The method and URL the request leaves with, after every hook: the proof is for them alone.
+		const url = first instanceof URL ? first : new URL(native.href ?? target);
+		return prove((native.method ?? 'GET').toUpperCase(), `${url.origin}${url.pathname}`)
+			.then(proof => send(first, second, third, proof));
 	};
 
 	wrapped.set(gotOAuthRequest, own);

@@ -1,5 +1,7 @@
 import type {BeforeRequestHook} from 'got';
 import type {NormalizedConfig} from '../configuration/normalize.js';
+import {dpopTokenRequests} from '../dpop/token-requests.js';
+import {checkTokenType} from '../dpop/token-type.js';
 import {TokenError} from '../errors.js';
 import {withCommonParameters} from '../grants/common-parameters.js';
 import type {TokenEndpointCall} from '../grants/grant.js';
@@ -86,10 +88,14 @@ What an attempt sent that proves who the client is, in every form a server might
 */
 function sentSecrets(form: URLSearchParams, headers: Record<string, string>): string[] {
 	const secrets = [...form].filter(([name]) => !publicParameters.has(name)).map(([, value]) => value);
-	const {authorization} = headers;
+	const {authorization, dpop} = headers;
 	if (authorization !== undefined) {
 		const [, credentials = ''] = authorization.split(' ', 2);
 		secrets.push(authorization, credentials, Buffer.from(credentials, 'base64').toString());
+	}
+
+	if (dpop !== undefined) {
+		secrets.push(dpop);
 	}
 
 	// Too short to tell from ordinary text.
@@ -106,16 +112,23 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 		? async () => ({...plan.target, authentication: plan.authentication})
 		: createDiscovery(plan.discovery);
 	const grant = config.grant.create();
+	const dpop = config.dpop === undefined ? undefined : dpopTokenRequests(config.dpop);
+	const endpointOf = ({tokenEndpoint}: ResolvedEndpoint): string => `${tokenEndpoint.origin}${tokenEndpoint.pathname}`;
 
-	const callAt = (resolved: ResolvedEndpoint): TokenEndpointCall => ({
+	// `answered` learns the status of the last answer.
+	const callAt = (resolved: ResolvedEndpoint, answered: {statusCode?: number}): TokenEndpointCall => ({
 		async post(grantParameters) {
-			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
+			const endpoint = endpointOf(resolved);
 			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
 			const build: BuildAttempt = async () => {
 				const clientCertificate = await config.clientCertificate?.resolve();
 				const form = new URLSearchParams(withCommonParameters(await grantParameters(resolved), config.parameters));
 				const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
 				await resolved.authentication.authenticate({form, headers}, resolved);
+				if (dpop !== undefined) {
+					headers.dpop = await dpop.proof(resolved.tokenEndpoint);
+				}
+
 				for (const secret of sentSecrets(form, headers)) {
 					secrets.add(secret);
 				}
@@ -123,10 +136,27 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 				return {form, headers, clientCertificate};
 			};
 
-			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
+			const send = async () => {
+				const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`);
+				dpop?.learnNonce(response, resolved.tokenEndpoint);
+				return response;
+			};
+
+			let response = await send();
+			// RFC 9449 §8: once more, with the nonce the server asked for. It processed nothing, so even a rotating refresh token is unspent.
+			if (dpop?.asksForNonce(response) === true) {
+				response = await send();
+			}
+
+			answered.statusCode = response.statusCode;
 			return parseTokenEndpointResponse(response.statusCode, response.body, {endpoint, clientId: config.clientId, secrets});
 		},
 	});
 
-	return async () => grant.requestToken(callAt(await resolveEndpoint()));
+	return async () => {
+		const resolved = await resolveEndpoint();
+		const answered: {statusCode?: number} = {};
+		const tokenSet = await grant.requestToken(callAt(resolved, answered));
+		return checkTokenType(tokenSet, config.dpop, {endpoint: endpointOf(resolved), statusCode: answered.statusCode});
+	};
 }

@@ -1,5 +1,6 @@
 import {tokenCacheKey} from '../configuration/cache-key.js';
 import {normalizeConfig, type OAuthConfig} from '../configuration/normalize.js';
+import {registerDpopSource} from '../dpop/registry.js';
 import {ConfigurationError} from '../errors.js';
 import {storeEncryptionKeyFor} from '../stores/options.js';
 import {createFetchToken} from '../token-endpoint/fetch-token.js';
@@ -30,6 +31,9 @@ class ConfiguredSource extends TokenSource {
 			encryptionKey: storeEncryptionKeyFor(config, clientSecret ?? privateKey),
 		});
 		this.cacheKey = cacheKey;
+		if (normalized.dpop !== undefined) {
+			registerDpopSource(this, normalized.dpop);
+		}
 	}
 }
 
