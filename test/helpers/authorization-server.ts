@@ -101,8 +101,8 @@ export type TestAuthorizationServer = {
 	dropNextTokenResponses(count: number): void;
 	/** The bodies of the answers `dropNextTokenResponses` kept from the client, in order. */
 	readonly droppedTokenResponses: Array<Record<string, unknown>>;
-	/** A refresh token for `accountId`, as an authorization code flow would have left the public client `app`. */
-	issueRefreshToken(accountId: string): Promise<string>;
+	/** A refresh token for `accountId`, as an authorization code flow would have left the public client `app`; with `jkt`, bound to that DPoP key (RFC 9449 §5). */
+	issueRefreshToken(accountId: string, options?: {jkt?: string}): Promise<string>;
 	close(): Promise<void>;
 };
 
@@ -417,7 +417,7 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 			dropsPending = count;
 		},
 		droppedTokenResponses,
-		async issueRefreshToken(accountId) {
+		async issueRefreshToken(accountId, {jkt} = {}) {
 			const app = (await provider.Client.find('app'))!;
 			const grant = new provider.Grant({accountId, clientId: app.clientId});
 			grant.addOIDCScope('openid offline_access');
@@ -430,6 +430,7 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 				gty: 'authorization_code',
 				scope: 'openid offline_access api:read',
 				resource: apiResource,
+				...(jkt !== undefined && {jkt}),
 			});
 			return refreshToken.save();
 		},

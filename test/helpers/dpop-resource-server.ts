@@ -40,8 +40,10 @@ export type DpopResourceServer = {
 	readonly accepted: number;
 	/** The nonce proofs must carry, with `requireNonce`. */
 	readonly nonce: string;
-	/** A new nonce: the next proof with the old one gets `use_dpop_nonce`. With `announce`, the next accepted response brings it in `DPoP-Nonce`. */
-	rotateNonce(options?: {announce?: boolean}): void;
+	/** A new nonce, which the next response brings in `DPoP-Nonce`, whatever its status. Until `retirePreviousNonce()`, the previous one is still accepted, as servers allow for requests in flight. */
+	rotateNonce(): void;
+	/** From now on only the current nonce is accepted. */
+	retirePreviousNonce(): void;
 	/** Answer some requests differently (redirects, failures) before the API sees them. */
 	route(route: Route | undefined): void;
 	close(): Promise<void>;
@@ -85,6 +87,7 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 	const requests: DpopApiRequest[] = [];
 	const seenJtis = new Set<string>();
 	let nonce = newNonce();
+	let previousNonce: string | undefined;
 	let announce = false;
 	let route: Route | undefined;
 	let accepted = 0;
@@ -133,7 +136,7 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 		}
 
 		seenJtis.add(claims.jti!);
-		if (requireNonce && claims.nonce !== nonce) {
+		if (requireNonce && claims.nonce !== nonce && (previousNonce === undefined || claims.nonce !== previousNonce)) {
 			throw new Rejection('use_dpop_nonce', claims.nonce === undefined ? 'no nonce' : 'stale nonce');
 		}
 
@@ -151,9 +154,10 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 			requests.push({...base, outcome: reason});
 			response.writeHead(401, {
 				'www-authenticate': `DPoP error="${error}", error_description="${reason}", algs="${algorithms.join(' ')}"`,
-				...(error === 'use_dpop_nonce' && {'dpop-nonce': nonce}),
+				...((error === 'use_dpop_nonce' || announce) && {'dpop-nonce': nonce}),
 				'content-type': 'application/json',
 			});
+			announce = false;
 			response.end(JSON.stringify({ok: false}));
 		};
 
@@ -220,9 +224,13 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 		get nonce() {
 			return nonce;
 		},
-		rotateNonce(rotation = {}) {
+		rotateNonce() {
+			previousNonce = nonce;
 			nonce = newNonce();
-			announce = rotation.announce ?? false;
+			announce = true;
+		},
+		retirePreviousNonce() {
+			previousNonce = undefined;
 		},
 		route(next) {
 			route = next;
