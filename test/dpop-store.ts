@@ -97,7 +97,8 @@ test('a stored entry whose DPoP key does not import is a miss, not a token witho
 	const good = await DpopKey.generate('ES256', true);
 
 	store.set(key, sealEntry(keys, key, {...entry, dpopKey: await good.toStoredJwk()}));
-	t.is((await cache.read())?.tokenSet.dpopKey?.jkt, good.jkt);
+	const adopted = await cache.read();
+	t.is(adopted?.tokenSet.dpopKey?.jkt, good.jkt);
 	for (const dpopKey of [{kty: 'EC', alg: 'ES256'}, {...await good.toStoredJwk(), alg: 'HS256'}, {kty: 'oct', k: 'c2VjcmV0', alg: 'ES256'}]) {
 		store.set(key, sealEntry(keys, key, {...entry, dpopKey}));
 		t.is(await cache.read(), undefined);

@@ -9,6 +9,8 @@ import {EmbeddedJWK, calculateJwkThumbprint, decodeJwt, exportJWK, jwtVerify, ty
 import {ConfigurationError, TokenError, createTokenSource, oauthHooks, type OAuthConfig} from '../source/index.js';
 import {tokenCacheKey} from '../source/configuration/cache-key.js';
 import {normalizeConfig} from '../source/configuration/normalize.js';
+import {parseDpopChallenge} from '../source/dpop/challenge.js';
+import {NonceCache} from '../source/dpop/nonces.js';
 import {startApiServer, startTokenEndpoint, type Answer, type LocalServer, type RecordedRequest} from './helpers/local-servers.js';
 
 const clientId = 'dpop-client';
@@ -23,6 +25,12 @@ async function verifyProof(proof: string | undefined): Promise<Verified> {
 }
 
 const dpopOf = (request: RecordedRequest): string | undefined => request.headers.dpop as string | undefined;
+
+async function thumbprintOf(request: RecordedRequest): Promise<string> {
+	const {jwk} = await verifyProof(dpopOf(request));
+	return calculateJwkThumbprint(jwk);
+}
+
 const ath = (token: string): string => createHash('sha256').update(token).digest('base64url');
 
 /** A token answer of the given type. */
@@ -83,11 +91,11 @@ test('the key is made once per token source: its next tokens, and the API proofs
 	const client = got.extend(oauthHooks(source));
 
 	await client(api.url('/a'));
-	source.invalidate((await source.getTokenDetails()).accessToken);
+	source.invalidate(source.peek()!);
 	await client(api.url('/b'));
 
 	t.is(token.count, 2);
-	const jwks = await Promise.all([...token.requests, ...api.requests].map(async request => calculateJwkThumbprint((await verifyProof(dpopOf(request))).jwk)));
+	const jwks = await Promise.all([...token.requests, ...api.requests].map(async request => thumbprintOf(request)));
 	t.is(new Set(jwks).size, 1);
 	t.deepEqual(api.requests.map(request => request.headers.authorization), ['DPoP dpop-token-1', 'DPoP dpop-token-2']);
 });
@@ -98,7 +106,7 @@ test('another token source gets another key', async t => {
 	await got(api.url('/a'), oauthHooks(config));
 	await got(api.url('/b'), oauthHooks(config));
 
-	const [first, second] = await Promise.all(token.requests.map(async request => calculateJwkThumbprint((await verifyProof(dpopOf(request))).jwk)));
+	const [first, second] = await Promise.all(token.requests.map(async request => thumbprintOf(request)));
 	t.not(first, second);
 });
 
@@ -151,11 +159,7 @@ test('the token endpoint\'s use_dpop_nonce: one retry with its nonce; the nonce 
 	const {token, config} = await servers(t);
 	token.handle((request, index) => {
 		const {nonce} = decodeJwt(dpopOf(request)!);
-		if (nonce === undefined) {
-			return {status: 400, headers: {'dpop-nonce': 'nonce-1'}, body: {error: 'use_dpop_nonce'}};
-		}
-
-		return {...issued(`dpop-token-${index}`), headers: {'dpop-nonce': `nonce-${index}`}};
+		return nonce === undefined ? {status: 400, headers: {'dpop-nonce': 'nonce-1'}, body: {error: 'use_dpop_nonce'}} : {...issued(`dpop-token-${index}`), headers: {'dpop-nonce': `nonce-${index}`}};
 	});
 	const source = createTokenSource(config);
 
@@ -221,7 +225,8 @@ test('an API that always wants another nonce gets two requests: the 401 surfaces
 });
 
 test('at most one nonce retry and one fresh-token retry per request, in either order', async t => {
-	for (const [order, first, second] of [['nonce first', 'use_dpop_nonce', 'invalid_token'], ['token first', 'invalid_token', 'use_dpop_nonce']] as const) {
+	const orders: Array<[string, string, string]> = [['nonce first', 'use_dpop_nonce', 'invalid_token'], ['token first', 'invalid_token', 'use_dpop_nonce']];
+	for (const [order, first, second] of orders) {
 		const {token, api, config} = await servers(t);
 		// Every answer refuses: without the guards this would go on; a fourth request gets a 200, which fails the count at once.
 		api.handle((_request, index) => {
@@ -239,7 +244,7 @@ test('at most one nonce retry and one fresh-token retry per request, in either o
 
 test('invalid_dpop_proof is the 401 it is: no new token, no retry, the error parsed', async t => {
 	const {token, api, config} = await servers(t);
-	api.handle(() => ({status: 401, headers: {'www-authenticate': 'Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="Invalid \\"htu\\" for dpop-token-1"'}}));
+	api.handle(() => ({status: 401, headers: {'www-authenticate': String.raw`Bearer realm="api", DPoP error="invalid_dpop_proof", error_description="Invalid \"htu\" for dpop-token-1"`}}));
 
 	const error = await t.throwsAsync(got(api.url('/a'), oauthHooks(config)), {instanceOf: HTTPError});
 
@@ -314,6 +319,30 @@ test('redirects: each hop on the origin gets a proof for its own method and URL;
 	t.deepEqual(other.requests.map(request => [request.path, request.headers.authorization, dpopOf(request)]), [['/away', undefined, undefined]]);
 });
 
+test('a later hook that moves the request: the proof is for the URL and method it leaves with; at another origin, neither token nor proof', async t => {
+	const {api, config} = await servers(t);
+	const other = await startApiServer();
+	t.teardown(async () => other.close());
+	const client = got.extend(oauthHooks(config), {
+		hooks: {
+			beforeRequest: [
+				options => {
+					const {pathname} = options.url!;
+					options.url = new URL(pathname === '/elsewhere' ? other.url('/moved') : api.url(`/moved${pathname}?by=hook`));
+					options.method = 'PUT';
+				},
+			],
+		},
+	});
+
+	await client(api.url('/here'));
+	await client(api.url('/elsewhere'));
+
+	t.deepEqual(api.requests.map(request => [request.method, request.path]), [['PUT', '/moved/here?by=hook']]);
+	t.like(decodeJwt(dpopOf(api.requests[0]!)!), {htm: 'PUT', htu: api.url('/moved/here')});
+	t.deepEqual(other.requests.map(request => [request.path, request.headers.authorization, dpopOf(request)]), [['/moved', undefined, undefined]]);
+});
+
 test('got\'s retries of an API request: each attempt a new proof', async t => {
 	const {api, config} = await servers(t);
 	api.handle((_request, index) => index < 2 ? {status: 503} : undefined);
@@ -364,7 +393,7 @@ const forbiddenIn = (t: ExecutionContext, error: unknown, values: string[]): voi
 };
 
 test('no error shows the token, a proof or the private key: a 401 with its DPoP challenge, a 500, a timeout', async t => {
-	const privateKey = generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey;
+	const {privateKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'});
 	const {d} = await exportJWK(privateKey);
 	const {token, api, config} = await servers(t, {privateKey});
 	token.handle(() => issued('SeCrEt-dpop-token-9f2c'));
@@ -380,7 +409,7 @@ test('no error shows the token, a proof or the private key: a 401 with its DPoP 
 		const error = await t.throwsAsync(client(api.url(`/${name}`), {timeout: {request: name === 'timeout' ? 300 : 5000}}));
 		const proofs = api.requests.map(request => dpopOf(request)!);
 		t.true(proofs.length > 0);
-		forbiddenIn(t, error, ['SeCrEt-dpop-token-9f2c', ...proofs, ...proofs.map(proof => proof.split('.')[2]!), d!]);
+		forbiddenIn(t, error, ['SeCrEt-dpop-token-9f2c', ...proofs, ...proofs.map(proof => proof.split('.', 3)[2]!), d!]);
 	}
 });
 
@@ -390,7 +419,7 @@ test('DpopKey shows its algorithm and thumbprint, nothing else', async t => {
 
 	const {dpopKey} = await createTokenSource(config).getTokenDetails();
 
-	t.deepEqual(JSON.parse(JSON.stringify(dpopKey)), {alg: 'ES256', jkt: dpopKey!.jkt});
+	t.is(JSON.stringify(dpopKey), JSON.stringify({alg: 'ES256', jkt: dpopKey!.jkt}));
 	t.regex(inspect(dpopKey, {showHidden: true, depth: Infinity}), /^DpopKey \{[^\{\}]*\}$/v);
 });
 
@@ -425,6 +454,42 @@ test('the cache key tells DPoP tokens from bearer tokens, and strict DPoP from a
 	const keys = [keyOf(base), keyOf({...base, dpop: true}), keyOf({...base, dpop: {acceptBearer: true}})];
 
 	t.is(new Set(keys).size, 3);
-	t.is(keyOf({...base, dpop: false}), keys[0]);
-	t.is(keyOf({...base, dpop: {alg: 'EdDSA'}}), keys[1]);
+	t.is(keyOf({...base, dpop: false}), keys[0]!);
+	t.is(keyOf({...base, dpop: {alg: 'EdDSA'}}), keys[1]!);
 });
+
+test('nonces are kept for the last 100 origins that sent one; sending one again makes an origin recent', t => {
+	const nonces = new NonceCache();
+	for (let index = 0; index < 100; index++) {
+		t.true(nonces.learn(`https://api-${index}.example`, `nonce-${index}`));
+	}
+
+	t.true(nonces.learn('https://api-0.example', 'nonce-0b'));
+	t.true(nonces.learn('https://api-100.example', 'nonce-100'));
+
+	t.is(nonces.size, 100);
+	t.is(nonces.get('https://api-0.example'), 'nonce-0b');
+	t.is(nonces.get('https://api-1.example'), undefined);
+	t.is(nonces.get('https://api-100.example'), 'nonce-100');
+	for (const bad of ['', 'with space', 'quote"', String.raw`back\slash`, 'x'.repeat(1025), ['a', 'b'], undefined]) {
+		t.false(nonces.learn('https://api-2.example', bad));
+	}
+
+	t.is(nonces.get('https://api-2.example'), 'nonce-2');
+});
+
+const challenges: Array<[string | string[] | undefined, unknown]> = [
+	['DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"', {error: 'use_dpop_nonce', errorDescription: 'Resource server requires nonce in DPoP proof'}],
+	['Bearer realm="api", error="invalid_token", DPoP algs="ES256 PS256", error=invalid_dpop_proof', {error: 'invalid_dpop_proof', algs: 'ES256 PS256'}],
+	['DPoP error="invalid_token", Bearer error="insufficient_scope"', {error: 'invalid_token'}],
+	[['Basic realm="x"', String.raw`dpop error="a\"b, c"`], {error: 'a"b, c'}],
+	['Negotiate abc==, DPoP', {}],
+	['Bearer error="invalid_token"', undefined],
+	[undefined, undefined],
+];
+
+for (const [header, expected] of challenges) {
+	test(`WWW-Authenticate ${JSON.stringify(header)}: its DPoP challenge`, t => {
+		t.deepEqual(parseDpopChallenge(header), expected);
+	});
+}

@@ -22,7 +22,7 @@ export type DpopApiRequest = {
 };
 
 /** What a route answers in place of the API; `undefined`: the API answers. */
-export type Route = (request: IncomingMessage, index: number) => {status: number; headers?: Record<string, string>; body?: string} | undefined;
+export type Route = (request: IncomingMessage, index: number) => {status: number; headers?: Record<string, string | undefined>; body?: string} | undefined;
 
 export type DpopResourceServerOptions = {
 	readonly issuer: string;
@@ -88,7 +88,7 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 	const seenJtis = new Set<string>();
 	let nonce = newNonce();
 	let previousNonce: string | undefined;
-	let announce = false;
+	let isAnnounce = false;
 	let route: Route | undefined;
 	let accepted = 0;
 	let origin = '';
@@ -154,10 +154,10 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 			requests.push({...base, outcome: reason});
 			response.writeHead(401, {
 				'www-authenticate': `DPoP error="${error}", error_description="${reason}", algs="${algorithms.join(' ')}"`,
-				...((error === 'use_dpop_nonce' || announce) && {'dpop-nonce': nonce}),
+				...((error === 'use_dpop_nonce' || isAnnounce) && {'dpop-nonce': nonce}),
 				'content-type': 'application/json',
 			});
-			announce = false;
+			isAnnounce = false;
 			response.end(JSON.stringify({ok: false}));
 		};
 
@@ -186,8 +186,8 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 
 		accepted++;
 		requests.push({...base, outcome: 'ok'});
-		response.writeHead(200, {'content-type': 'application/json', ...(announce && {'dpop-nonce': nonce})});
-		announce = false;
+		response.writeHead(200, {'content-type': 'application/json', ...(isAnnounce && {'dpop-nonce': nonce})});
+		isAnnounce = false;
 		response.end(JSON.stringify({ok: true, sub: access.sub, clientId: access.client_id, path: request.url, jkt: (access.cnf as {jkt: string}).jkt}));
 	}
 
@@ -227,7 +227,7 @@ export async function startDpopResourceServer(options: DpopResourceServerOptions
 		rotateNonce() {
 			previousNonce = nonce;
 			nonce = newNonce();
-			announce = true;
+			isAnnounce = true;
 		},
 		retirePreviousNonce() {
 			previousNonce = undefined;
