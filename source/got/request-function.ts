@@ -44,8 +44,11 @@ function originOf(native: NativeOptions): string {
 /**
 Node has copied the headers once the request exists; the agent's and the TLS socket's options could otherwise keep ours. The last one added goes first, which keeps the deletes cheap.
 */
-function forgetOurHeaders(headers: Record<string, unknown>): void {
-	delete headers.dpop;
+function forgetOurHeaders(headers: Record<string, unknown>, proof: string | undefined): void {
+	if (proof !== undefined) {
+		delete headers.dpop;
+	}
+
 	delete headers.authorization;
 }
 
@@ -77,9 +80,23 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 		return isPromise(result) ? result.then(resolved => resolved ?? gotDefaultRequest(options)(...arguments_)) : result;
 	};
 
-	const send = (first: unknown, second: unknown, third: unknown, proof: string | undefined): unknown => {
+	// `proof`: the DPoP proof, once signed; got itself passes no fourth argument.
+	const gotOAuthRequest = (first: unknown, second: unknown, third: unknown, proof?: string): unknown => {
 		const isViaCache = !(first instanceof URL);
 		const native = (isViaCache ? first : second) as NativeOptions;
+		// The last word on where the token goes. A header set after our hook ran is someone's own: it wins.
+		const target = first instanceof URL ? first.origin : originOf(native);
+		if (target !== origin || native.headers?.authorization !== undefined) {
+			return call(first, second, third);
+		}
+
+		if (prove !== undefined && proof === undefined) {
+			// The method and URL the request leaves with, after every hook: the proof is for them alone.
+			const url = first instanceof URL ? first : new URL(native.href ?? target);
+			return prove((native.method ?? 'GET').toUpperCase(), `${url.origin}${url.pathname}`)
+				.then(signed => gotOAuthRequest(first, second, third, signed));
+		}
+
 		const headers: Record<string, unknown> = proof === undefined ? {...native.headers, authorization: header} : {...native.headers, authorization: header, dpop: proof};
 		const copy = {...native, headers};
 		if (isViaCache) {
@@ -89,7 +106,7 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 
 		onSent();
 		const created = (request: unknown): unknown => {
-			forgetOurHeaders(headers);
+			forgetOurHeaders(headers, proof);
 			forgetSentHead(request, header, options.signal, proof);
 			return request;
 		};
@@ -97,31 +114,12 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 		const result = isViaCache ? call(copy, second, third) : call(first, copy, third);
 		return isPromise(result)
 			? result.then(created).catch((error: unknown) => {
-				forgetOurHeaders(headers);
+				forgetOurHeaders(headers, proof);
 				throw error;
 			})
 			: created(result);
 	};
 
-	const gotOAuthRequest = (first: unknown, second: unknown, third: unknown): unknown => {
-		const isViaCache = !(first instanceof URL);
-		const native = (isViaCache ? first : second) as NativeOptions;
-		// The last word on where the token goes. A header set after our hook ran is someone's own: it wins.
-		const target = first instanceof URL ? first.origin : originOf(native);
-		if (target !== origin || native.headers?.authorization !== undefined) {
-			return call(first, second, third);
-		}
-
-		if (prove === undefined) {
-			return send(first, second, third, undefined);
-		}
-
-		// The method and URL the request leaves with, after every hook: the proof is for them alone.
-		const url = first instanceof URL ? first : new URL(native.href ?? target);
-		return prove((native.method ?? 'GET').toUpperCase(), `${url.origin}${url.pathname}`)
-			.then(proof => send(first, second, third, proof));
-	};
-
-	wrapped.set(gotOAuthRequest, own);
+	wrapped.set(gotOAuthRequest as AnyRequestFunction, own);
 	options.request = gotOAuthRequest as RequestFunction;
 }
