@@ -413,6 +413,16 @@ test('no error shows the token, a proof or the private key: a 401 with its DPoP 
 	}
 });
 
+test('a token endpoint that echoes the proof in its error: the TokenError shows [redacted]', async t => {
+	const {token, config} = await servers(t);
+	token.handle(request => ({status: 400, body: {error: 'invalid_dpop_proof', error_description: `bad proof ${dpopOf(request)!}`}}));
+
+	const error = await t.throwsAsync(createTokenSource(config).getToken(), {instanceOf: TokenError});
+
+	t.is(error.errorDescription, 'bad proof [redacted]');
+	forbiddenIn(t, error, [dpopOf(token.requests[0]!)!]);
+});
+
 test('DpopKey shows its algorithm and thumbprint, nothing else', async t => {
 	const {token, config} = await servers(t);
 	token.handle(() => issued('dpop-token'));
