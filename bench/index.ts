@@ -5,6 +5,7 @@ import process from 'node:process';
 import {adaptersOverhead} from './adapters-overhead.js';
 import {startServers} from './harness.js';
 import {deadIdentityProvider} from './dead-identity-provider.js';
+import {dpopOverhead} from './dpop-overhead.js';
 import {expiryBoundary} from './expiry.js';
 import {fleet} from './fleet.js';
 import {memory} from './memory.js';
@@ -16,6 +17,7 @@ const benchmarks = {
 	overhead,
 	'adapters-overhead': adaptersOverhead,
 	'observability-overhead': observabilityOverhead,
+	'dpop-overhead': dpopOverhead,
 	'cold-start-storm': coldStart,
 	'401-storm': unauthorizedStorm,
 	'expiry-boundary': expiryBoundary,

@@ -30,8 +30,11 @@ const stats: ServerStats = {tokenRequests: 0, apiRequests: 0, apiRejected: 0, to
 
 const ok = Buffer.from('{"ok":true}');
 
-function isAccepted(authorization: string | undefined): boolean {
-	if (!authorization?.startsWith('Bearer ')) {
+/** A bearer token, or a DPoP one with its proof (which this server does not verify: only the client's cost is measured). */
+function isAccepted(authorization: string | undefined, proof: string | undefined): boolean {
+	const isDpop = proof !== undefined && authorization?.startsWith('DPoP ') === true;
+	const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : (isDpop ? authorization.slice('DPoP '.length) : undefined);
+	if (token === undefined) {
 		return false;
 	}
 
@@ -39,15 +42,15 @@ function isAccepted(authorization: string | undefined): boolean {
 		return true;
 	}
 
-	const number = Number(authorization.slice('Bearer tok-'.length));
-	return authorization.startsWith('Bearer tok-') && number > revokedUpTo && number <= issued;
+	const number = Number(token.slice('tok-'.length));
+	return token.startsWith('tok-') && number > revokedUpTo && number <= issued;
 }
 
 const api = createServer((request: IncomingMessage, response: ServerResponse) => {
 	stats.apiRequests++;
 	request.resume();
 	request.on('end', () => {
-		if (isAccepted(request.headers.authorization)) {
+		if (isAccepted(request.headers.authorization, request.headers.dpop as string | undefined)) {
 			response.writeHead(200, {'content-type': 'application/json', 'content-length': ok.length});
 			response.end(ok);
 			return;
@@ -66,7 +69,7 @@ const tokenEndpoint = createServer((request, response) => {
 		setTimeout(() => {
 			issued++;
 			stats.tokensIssuedAt.push(Date.now());
-			const body = JSON.stringify({access_token: `tok-${issued}`, token_type: 'Bearer', expires_in: expiresIn});
+			const body = JSON.stringify({access_token: `tok-${issued}`, token_type: request.headers.dpop === undefined ? 'Bearer' : 'DPoP', expires_in: expiresIn});
 			response.writeHead(200, {'content-type': 'application/json'});
 			response.end(body);
 		}, tokenDelay);

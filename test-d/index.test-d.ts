@@ -18,6 +18,7 @@ import {
 	type OAuthConfig,
 	type OAuthHooks,
 	type TokenSet,
+	type DpopKey,
 } from '../source/index.js';
 
 const config = {tokenEndpoint: 'https://auth.example/token', clientId: 'id', clientSecret: 'secret'} satisfies OAuthConfig;
@@ -47,6 +48,12 @@ expectTypeOf(oauthHooks).toBeCallableWith({...entraWorkloadIdentity(), scope: 'h
 expectTypeOf(oauthHooks).toBeCallableWith({...config, clientSecret: undefined, clientCertificate: {certificate: pemFromFile('tls.crt'), key: pemFromFile('tls.key')}});
 expectTypeOf<ReturnType<typeof pemFromFile>>().toExtend<PemSource>();
 
+// DPoP: on, or with a key, an algorithm, or a bearer fallback; the token's key comes with it.
+expectTypeOf(oauthHooks).toBeCallableWith({...config, dpop: true});
+expectTypeOf(oauthHooks).toBeCallableWith({...config, dpop: {privateKey: '-----BEGIN PRIVATE KEY-----…', alg: 'PS256', acceptBearer: true}});
+expectTypeOf<TokenSet['dpopKey']>().toEqualTypeOf<DpopKey | undefined>();
+expectTypeOf<DpopKey['jkt']>().toBeString();
+
 // A token source's answers.
 const source = createTokenSource(config);
 expectTypeOf(source.getToken()).toEqualTypeOf<Promise<string>>();
@@ -75,5 +82,9 @@ oauthHooks({...config, grant: 'refresh_token', refreshToken: 42});
 oauthHooks({...config, clientCertificate: {certificate: 42, key: 'PEM'}});
 // @ts-expect-error: a client assertion is a string, or a function returning one.
 oauthHooks({...config, clientAssertion: async () => 42});
+// @ts-expect-error: dpop is true or options, not a string.
+oauthHooks({...config, dpop: 'ES256'});
+// @ts-expect-error: acceptBearer is a boolean.
+oauthHooks({...config, dpop: {acceptBearer: 'yes'}});
 // @ts-expect-error: not a configuration.
 oauthHooks('https://auth.example/token');

@@ -23,7 +23,7 @@ function canonicalJson(value: unknown): string {
 /**
 A key for the token a configuration gets: the same for two configurations only if they would get interchangeable tokens. It covers the endpoint, the client, how it authenticates, its certificate, the grant and whatever names its subject, and every form parameter; never the client secret, private key or client assertion, so rotating those keeps the key. Stable across processes, except that a function (a custom grant, a token callback) is known only by identity within this process.
 */
-export function tokenCacheKey({endpoint, clientId, grant, parameters, tokenRequest, clientCertificate}: NormalizedConfig): string {
+export function tokenCacheKey({endpoint, clientId, grant, parameters, tokenRequest, clientCertificate, dpop}: NormalizedConfig): string {
 	const https = tokenRequest.https ?? {};
 	return sha256(canonicalJson({
 		version: 2,
@@ -37,5 +37,7 @@ export function tokenCacheKey({endpoint, clientId, grant, parameters, tokenReque
 		grant: grant.identity,
 		// Form order does not shape the token; the order of one parameter's values might, and a stable sort keeps it.
 		parameters: parameters.toSorted(([a], [b]) => compare(a, b)),
+		// RFC 9449: a DPoP-bound token is useless without its key, and one that may be a bearer token is not what a strict configuration accepts. Absent without DPoP, so other keys are unchanged.
+		dpop: dpop?.identity,
 	}));
 }

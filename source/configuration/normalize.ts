@@ -7,6 +7,7 @@ import {
 } from '../client-authentication/options.js';
 import type {PreparedAuthentication} from '../client-authentication/registry.js';
 import {checkOptionalString, isPlainObject} from '../checks.js';
+import {checkDpopOptions, dpopOptionNames, type DpopOptions, type DpopSettings} from '../dpop/options.js';
 import {ConfigurationError, describeValue} from '../errors.js';
 import {gotOptionNames, type GotOptions} from '../got/options.js';
 import {originOptionNames, type OriginOptions} from '../origin-policy.js';
@@ -35,7 +36,7 @@ import {refuseUnknownOptions} from './known-options.js';
 /**
 Everything `oauthHooks()` and `createTokenSource()` take: where the token endpoint is and how to reach it, who the client is and how it proves it, which grant, what to ask for, how to cache, and where the token may go. Each part's options are documented beside their checks.
 */
-export type OAuthConfig = TokenEndpointOptions & ClientAuthenticationOptions & GrantSelection & TokenParameterOptions & CacheOptions & OriginOptions & GotOptions & StoreOptions;
+export type OAuthConfig = TokenEndpointOptions & ClientAuthenticationOptions & GrantSelection & TokenParameterOptions & CacheOptions & OriginOptions & GotOptions & StoreOptions & DpopOptions;
 
 /**
 Where the token endpoint is, and how the client authenticates there. A configured endpoint has its method decided; only discovery may leave it to the server's metadata.
@@ -68,6 +69,10 @@ export type NormalizedConfig = {
 	What the client proves itself with, for a store to derive an encryption key from.
 	*/
 	readonly credentials: {readonly clientSecret: string | undefined; readonly privateKey: KeyObject | undefined};
+	/**
+	DPoP (RFC 9449), when on.
+	*/
+	readonly dpop: DpopSettings | undefined;
 };
 
 const knownOptions: readonly string[] = [
@@ -79,6 +84,7 @@ const knownOptions: readonly string[] = [
 	...storeOptionNames,
 	...originOptionNames,
 	...gotOptionNames,
+	...dpopOptionNames,
 ];
 
 /**
@@ -125,5 +131,7 @@ export function normalizeConfig(config: OAuthConfig): NormalizedConfig {
 		tokenTimeout: endpointSettings.tokenTimeout,
 		clientCertificate,
 		credentials: {clientSecret: authentication.clientSecret, privateKey: privateKey?.key},
+		// With a store, the key goes into the stored entry for the processes that adopt its token.
+		dpop: checkDpopOptions(config.dpop, {isExportable: config.store !== undefined}),
 	};
 }

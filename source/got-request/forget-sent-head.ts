@@ -2,8 +2,18 @@ import {ClientRequest, OutgoingMessage} from 'node:http';
 import type {Socket} from 'node:net';
 
 /*
-Node keeps a request's serialized head (`_header`) and its header map on the ClientRequest for the request's whole life, and got keeps the ClientRequest on every error it makes (`error.request`, `error.response.req`), where `util.inspect(error, {showHidden: true})` finds it. Once the head is on its way, Node reads `_header` only to see that there is one, so the copies can lose the token. Best effort, on Node's and got's internals, each checked before use: where they differ, the copies stay, and sending is never affected.
+Node keeps a request's serialized head (`_header`) and its header map on the ClientRequest for the request's whole life, and got keeps the ClientRequest on every error it makes (`error.request`, `error.response.req`), where `util.inspect(error, {showHidden: true})` finds it. Once the head is on its way, Node reads `_header` only to see that there is one, so the copies can lose the token, and a DPoP proof. Best effort, on Node's and got's internals, each checked before use: where they differ, the copies stay, and sending is never affected.
 */
+
+const redactedProof = '[redacted]';
+
+/**
+`text` without the sent authorization header value and proof. The scheme stays, so a printed head still says what kind of credential went.
+*/
+function redact(text: string, header: string, proof: string | undefined): string {
+	const withoutHeader = text.replace(header, () => `${header.split(' ', 1)[0]!} [redacted]`);
+	return proof === undefined ? withoutHeader : withoutHeader.replace(proof, () => redactedProof);
+}
 
 const outHeaders = Object.getOwnPropertySymbols(new OutgoingMessage()).find(symbol => symbol.description === 'kOutHeaders');
 
@@ -29,7 +39,9 @@ function forgetHttp2(request: Http2RequestInternals): void {
 		}
 
 		delete request.headers?.authorization;
+		delete request.headers?.dpop;
 		delete request.stream.sentHeaders?.authorization;
+		delete request.stream.sentHeaders?.dpop;
 	};
 
 	// got's HTTP/2 request emits `socket` right after its stream has sent the headers.
@@ -37,21 +49,23 @@ function forgetHttp2(request: Http2RequestInternals): void {
 	request.on('close', forget);
 }
 
-function forgetHttp1(request: NodeRequestInternals, header: string, signal: AbortSignal | undefined): void {
-	// The scheme stays, so a printed head still says what kind of credential went.
-	const redacted = `${header.split(' ', 1)[0]!} [redacted]`;
+function forgetHttp1(request: NodeRequestInternals, header: string, signal: AbortSignal | undefined, proof: string | undefined): void {
 	const forget = (): void => {
 		if (request._headerSent !== true) {
 			return;
 		}
 
 		if (typeof request._header === 'string') {
-			request._header = request._header.replace(header, () => redacted);
+			request._header = redact(request._header, header, proof);
 		}
 
 		const map = outHeaders === undefined ? undefined : request[outHeaders];
 		if (map?.authorization !== undefined) {
 			delete map.authorization;
+		}
+
+		if (map?.dpop !== undefined) {
+			delete map.dpop;
 		}
 	};
 
@@ -60,13 +74,13 @@ function forgetHttp1(request: NodeRequestInternals, header: string, signal: Abor
 		// Failed or aborted before the socket connected: the head still waits in the output queue or in the socket.
 		for (const entry of request.outputData ?? []) {
 			if (typeof entry.data === 'string') {
-				entry.data = entry.data.replace(header, () => redacted);
+				entry.data = redact(entry.data, header, proof);
 			}
 		}
 
 		const socket: (Socket & {_pendingData?: unknown}) | undefined = request.socket ?? undefined;
 		if (socket?.destroyed === true && typeof socket._pendingData === 'string') {
-			socket._pendingData = socket._pendingData.replace(header, () => redacted);
+			socket._pendingData = redact(socket._pendingData, header, proof);
 		}
 	};
 
@@ -87,11 +101,11 @@ function forgetHttp1(request: NodeRequestInternals, header: string, signal: Abor
 }
 
 /**
-Once `request` has sent `header` (an `authorization` value: a bearer token, or the client's Basic credentials on a token request), wipe the copies of it that Node and got keep.
+Once `request` has sent `header` as its authorization, and `proof` as its `DPoP` header, wipe the copies of them that Node and got keep.
 */
-export function forgetSentHead(request: unknown, header: string, signal: AbortSignal | undefined): void {
+export function forgetSentHead(request: unknown, header: string, signal: AbortSignal | undefined, proof?: string): void {
 	if (request instanceof ClientRequest) {
-		forgetHttp1(request as NodeRequestInternals, header, signal);
+		forgetHttp1(request as NodeRequestInternals, header, signal, proof);
 		return;
 	}
 

@@ -17,7 +17,10 @@ Reads the token the attempt sent, once it has sent one. A function, so that no r
 */
 const sentToken = Symbol('got-oauth: sent token');
 
-type OAuthRequestFunction = RequestFunction & {
+/**
+got calls it with three arguments; the fourth is ours, the DPoP proof once signed.
+*/
+type OAuthRequestFunction = ((url: URL, options: Parameters<RequestFunction>[1], callback?: Parameters<RequestFunction>[2], proof?: string) => ReturnType<RequestFunction>) & {
 	[wrappedFunction]?: AnyRequestFunction | undefined;
 	[sentToken]?: () => string;
 };
@@ -48,7 +51,7 @@ function gotDefaultRequest(options: NormalizedOptions): AnyRequestFunction {
 	}
 }
 
-type NativeOptions = {headers?: Record<string, unknown>; href?: string; protocol?: string; hostname?: string; port?: string | number};
+type NativeOptions = {headers?: Record<string, unknown>; href?: string; protocol?: string; hostname?: string; port?: string | number; method?: string};
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as {then?: unknown} | undefined)?.then === 'function';
 
@@ -73,23 +76,42 @@ function callThrough(own: AnyRequestFunction | undefined, options: NormalizedOpt
 	return isPromise(result) ? result.then(resolved => resolved ?? gotDefaultRequest(options)(...arguments_)) : result;
 }
 
-export type SentToken = {
+/**
+What a request is authorized with.
+*/
+export type Authorization = {
 	/**
-	`Bearer <token>`.
+	The `authorization` header's value: `Bearer <token>`, `DPoP <token>`, or a client's `Basic` credentials.
 	*/
 	readonly header: string;
 	/**
-	Reads the token.
+	Reads the token, for the 401 handling.
 	*/
 	readonly read: () => string;
+	/**
+	Signs a DPoP proof (RFC 9449 §4.2) for the request as it leaves: its method, and its URL without query and fragment.
+	*/
+	readonly prove?: (htm: string, htu: string) => Promise<string>;
 };
 
 /**
-Make this attempt's request carry `authorization: <header>` when, and only when, it leaves for `origin`.
+Node has copied the headers once the request exists; the agent's and the TLS socket's options could otherwise keep ours.
 */
-export function installRequestFunction(options: NormalizedOptions, origin: string, token: SentToken): void {
+function forgetOurHeaders(headers: Record<string, unknown>, proof: string | undefined): void {
+	if (proof !== undefined) {
+		delete headers.dpop;
+	}
+
+	delete headers.authorization;
+}
+
+/**
+Make this attempt's request carry `authorization` when, and only when, it leaves for `origin`, and with `prove`, a `DPoP` proof of its own method and URL.
+*/
+export function installRequestFunction(options: NormalizedOptions, origin: string, token: Authorization): void {
 	const own = unwrapRequest(options.request) as AnyRequestFunction | undefined;
-	const gotOAuthRequest: OAuthRequestFunction = (first, second, third): ReturnType<RequestFunction> => {
+	// `proof`: the DPoP proof, once signed; got itself passes no fourth argument.
+	const gotOAuthRequest: OAuthRequestFunction = (first, second, third, proof?: string): ReturnType<RequestFunction> => {
 		const native = (first instanceof URL ? second : first) as NativeOptions;
 		// The last word on where the token goes. A header set after our hook ran is someone's own: it wins.
 		const target = first instanceof URL ? first.origin : originOf(native);
@@ -97,7 +119,14 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 			return callThrough(own, options, [first, second, third]) as ReturnType<RequestFunction>;
 		}
 
-		const headers: Record<string, unknown> = {...native.headers, authorization: token.header};
+		if (proof === undefined && token.prove !== undefined) {
+			// The method and URL the request leaves with, after every hook: the proof is for them alone.
+			const url = first instanceof URL ? first : new URL(native.href ?? target);
+			return token.prove((native.method ?? 'GET').toUpperCase(), `${url.origin}${url.pathname}`)
+				.then(async signed => gotOAuthRequest(first, second, third, signed));
+		}
+
+		const headers: Record<string, unknown> = proof === undefined ? {...native.headers, authorization: token.header} : {...native.headers, authorization: token.header, dpop: proof};
 		const copy = {...native, headers};
 		const isViaCache = !(first instanceof URL);
 		if (isViaCache) {
@@ -107,16 +136,15 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 
 		gotOAuthRequest[sentToken] = token.read;
 		const created = (request: unknown): unknown => {
-			// Node has copied the headers; the agent's and the TLS socket's options could otherwise keep ours.
-			delete headers.authorization;
-			forgetSentHead(request, token.header, options.signal);
+			forgetOurHeaders(headers, proof);
+			forgetSentHead(request, token.header, options.signal, proof);
 			return request;
 		};
 
 		const result = callThrough(own, options, isViaCache ? [copy, second, third] : [first, copy, third]);
 		return (isPromise(result)
 			? result.then(created).catch((error: unknown) => {
-				delete headers.authorization;
+				forgetOurHeaders(headers, proof);
 				throw error;
 			})
 			: created(result)) as ReturnType<RequestFunction>;

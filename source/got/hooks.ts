@@ -2,11 +2,17 @@ import {
 	HTTPError,
 	type AfterResponseHook,
 	type BeforeErrorHook,
+	type BeforeRedirectHook,
 	type BeforeRequestHook,
 	type InitHook,
 	type NormalizedOptions,
 } from 'got';
 import type {OAuthConfig} from '../configuration/normalize.js';
+import {attachDpopToken} from '../dpop/attach-dpop-token.js';
+import {learnNonceOnRedirect, retryWithNonce} from '../dpop/nonce-retry.js';
+import {dpopSettingsOf} from '../dpop/registry.js';
+import {explainDpopRejection, unlessProofRejected} from '../dpop/rejection.js';
+import {labelsOf} from '../diagnostics/identify.js';
 import {ConfigurationError, describeValue} from '../errors.js';
 import {checkOrigins, createOriginPolicy} from '../origin-policy.js';
 import {createTokenSource} from '../token-source/create-token-source.js';
@@ -24,6 +30,10 @@ export type OAuthHooks = {
 		readonly beforeRequest: BeforeRequestHook[];
 		readonly afterResponse: AfterResponseHook[];
 		readonly beforeError: BeforeErrorHook[];
+		/**
+		With DPoP only.
+		*/
+		readonly beforeRedirect?: BeforeRedirectHook[];
 	};
 };
 
@@ -66,6 +76,18 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 		const prefixUrl = instancePrefixUrls.get(requestOptions) ?? requestOptions.prefixUrl;
 		return prefixUrl === '' ? undefined : new URL(prefixUrl).origin;
 	});
+	const dpop = dpopSettingsOf(source);
+	if (dpop !== undefined) {
+		return {
+			hooks: {
+				init: [rememberInstancePrefixUrl],
+				beforeRequest: [attachDpopToken(source, isOurs, dpop.nonces)],
+				afterResponse: [retryWithNonce(dpop.nonces, labelsOf(source)), retryOn401(source, unlessProofRejected(isTokenRejected))],
+				beforeError: [explainRejection, explainDpopRejection],
+				beforeRedirect: [learnNonceOnRedirect(dpop.nonces)],
+			},
+		};
+	}
 
 	return {
 		hooks: {

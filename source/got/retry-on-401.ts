@@ -8,7 +8,7 @@ import {readRequestState, retryContext, writeRequestState} from './request-state
 /**
 Mirrors got's own rule: a body that a first send consumes cannot be sent again.
 */
-function isReplayable(body: unknown): boolean {
+export function isReplayable(body: unknown): boolean {
 	return !(typeof body === 'object' && body !== null && (
 		typeof (body as {pipe?: unknown}).pipe === 'function'
 		|| body instanceof ReadableStream

@@ -31,7 +31,7 @@ export type StoredToken = {
 	readonly expiresAt: number;
 	/** After this no process uses the token: `expiresAt` less the expiry margin. */
 	readonly usableUntil: number;
-	/** Reserved for a DPoP-bound token (RFC 9449): the private JWK its proofs are signed with. */
+	/** For a DPoP-bound token (RFC 9449): the private JWK its proofs are signed with, with its `alg`. */
 	readonly dpopKey?: Readonly<Record<string, unknown>>;
 };
 

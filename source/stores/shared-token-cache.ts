@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto';
 import {performance} from 'node:perf_hooks';
 import {coolDownAfter} from '../backoff.js';
+import {DpopKey} from '../dpop/key.js';
 import {ConfigurationError} from '../errors.js';
 import type {TokenSet} from '../token-source/token-source.js';
 import {openEntry, sealEntry, tokenFingerprint, valueFingerprint, type StoreKeys, type StoredToken} from './sealed-entry.js';
@@ -141,10 +142,16 @@ function failureReason(error: unknown): string {
 }
 
 /**
-A stored token as this process takes it.
+A stored token as this process takes it: a DPoP-bound one with its key (RFC 9449), or `undefined` if that key does not import.
 */
-function adopt({accessToken, tokenType, scope, expiresAt, usableUntil}: StoredToken): SharedToken {
-	return {tokenSet: {accessToken, tokenType, ...(scope !== undefined && {scope})}, expiresAt, usableUntil};
+async function adopt({accessToken, tokenType, scope, expiresAt, usableUntil, dpopKey: storedKey}: StoredToken): Promise<SharedToken | undefined> {
+	const tokenSet = {accessToken, tokenType, ...(scope !== undefined && {scope})};
+	if (storedKey === undefined) {
+		return {tokenSet, expiresAt, usableUntil};
+	}
+
+	const dpopKey = await DpopKey.fromStoredJwk(storedKey).catch(() => undefined);
+	return dpopKey === undefined ? undefined : {tokenSet: {...tokenSet, dpopKey}, expiresAt, usableUntil};
 }
 
 /**
@@ -246,13 +253,14 @@ export class SharedTokenCache {
 		const isAbsent = value === undefined || value === null;
 		const entry = isAbsent ? undefined : openEntry(this.#keys, this.#key, value);
 		const miss = this.#missReason(entry, isAbsent, replacing);
-		if (miss === undefined && entry !== undefined) {
+		const adopted = miss === undefined && entry !== undefined ? await adopt(entry) : undefined;
+		if (adopted !== undefined) {
 			this.#emit({type: 'store-hit'});
-			return adopt(entry);
+			return adopted;
 		}
 
-		if (isReported && miss !== undefined) {
-			this.#emit({type: 'store-miss', reason: miss});
+		if (isReported) {
+			this.#emit({type: 'store-miss', reason: miss ?? 'unreadable'});
 		}
 
 		return undefined;
@@ -280,14 +288,17 @@ export class SharedTokenCache {
 			return;
 		}
 
-		const value = sealEntry(this.#keys, this.#key, {
+		const {dpopKey} = tokenSet;
+		const seal = async () => sealEntry(this.#keys, this.#key, {
 			accessToken: tokenSet.accessToken,
 			tokenType: tokenSet.tokenType,
 			...(tokenSet.scope !== undefined && {scope: tokenSet.scope}),
 			expiresAt,
 			usableUntil,
+			// RFC 9449: the token is useless without its key, so the key goes with it, sealed alike.
+			...(dpopKey !== undefined && {dpopKey: await dpopKey.toStoredJwk()}),
 		});
-		if (await this.#call('set', async () => this.#store.set(this.#key, value, ttl)) !== failed) {
+		if (await this.#call('set', async () => this.#store.set(this.#key, await seal(), ttl)) !== failed) {
 			this.#emit({type: 'store-write'});
 		}
 	}

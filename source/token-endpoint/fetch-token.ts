@@ -1,6 +1,8 @@
 import type {BeforeRequestHook} from 'got';
 import type {NormalizedConfig} from '../configuration/normalize.js';
-import {traceTokenRequest, tokenRequestMessage, type TokenRequestMessage} from '../diagnostics/channels.js';
+import {publishDpopNonceRetry, traceTokenRequest, tokenRequestMessage, type TokenRequestMessage} from '../diagnostics/channels.js';
+import {dpopTokenRequests} from '../dpop/token-requests.js';
+import {checkTokenType} from '../dpop/token-type.js';
 import {TokenError} from '../errors.js';
 import {installRequestFunction} from '../got-request/request-function.js';
 import {withCommonParameters} from '../grants/common-parameters.js';
@@ -95,7 +97,11 @@ What an attempt sent that proves who the client is, in every form a server might
 function sentSecrets(form: URLSearchParams, headers: Record<string, string>): string[] {
 	// Each value as read and as sent, form-encoded: a server may echo the body as it arrived.
 	const secrets = [...form].filter(([name]) => !publicParameters.has(name)).flatMap(([, value]) => [value, new URLSearchParams({v: value}).toString().slice(2)]);
-	const {authorization} = headers;
+	const {authorization, dpop} = headers;
+	if (dpop !== undefined) {
+		secrets.push(dpop);
+	}
+
 	if (authorization !== undefined) {
 		const [, credentials = ''] = authorization.split(' ', 2);
 		secrets.push(authorization, credentials, Buffer.from(credentials, 'base64').toString());
@@ -116,10 +122,13 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 		: createDiscovery(plan.discovery);
 	const grant = config.grant.create();
 	const labels = {clientId: config.clientId, grantType: config.grant.type};
+	const dpop = config.dpop === undefined ? undefined : dpopTokenRequests(config.dpop);
+	const endpointOf = ({tokenEndpoint}: ResolvedEndpoint): string => `${tokenEndpoint.origin}${tokenEndpoint.pathname}`;
 
-	const callAt = (resolved: ResolvedEndpoint, deadline: Deadline, trace: TokenRequestMessage | undefined): TokenEndpointCall => ({
+	// `answered` learns the status of the last answer; a `trace` (when someone subscribes), the attempts too.
+	const callAt = (resolved: ResolvedEndpoint, deadline: Deadline, answered: {statusCode?: number}, trace: TokenRequestMessage | undefined): TokenEndpointCall => ({
 		async post(grantParameters) {
-			const endpoint = `${resolved.tokenEndpoint.origin}${resolved.tokenEndpoint.pathname}`;
+			const endpoint = endpointOf(resolved);
 			const secrets = new Set(config.credentials.clientSecret === undefined ? [] : [config.credentials.clientSecret]);
 			const build: BuildAttempt = async () => {
 				if (trace !== undefined) {
@@ -130,6 +139,11 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 				const form = new URLSearchParams(withCommonParameters(await grantParameters(resolved), config.parameters));
 				const headers: Record<string, string> = {'content-type': 'application/x-www-form-urlencoded'};
 				await resolved.authentication.authenticate({form, headers}, resolved);
+				if (dpop !== undefined) {
+					// A new proof for every attempt, got's retries included (RFC 9449 §4.3).
+					headers.dpop = await dpop.proof(resolved.tokenEndpoint);
+				}
+
 				for (const secret of sentSecrets(form, headers)) {
 					secrets.add(secret);
 				}
@@ -137,7 +151,20 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 				return {form, headers, clientCertificate};
 			};
 
-			const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`, deadline);
+			const send = async () => {
+				const response = await cappedRequest(client, resolved.tokenEndpoint, {context: {[attemptKey]: build}}, `Token request to ${endpoint} for client "${config.clientId}"`, deadline);
+				dpop?.learnNonce(response, resolved.tokenEndpoint);
+				return response;
+			};
+
+			let response = await send();
+			// RFC 9449 §8: once more, with the nonce the server asked for. It processed nothing, so even a rotating refresh token is unspent.
+			if (dpop?.asksForNonce(response) === true) {
+				publishDpopNonceRetry(labels, 'authorization-server', resolved.tokenEndpoint);
+				response = await send();
+			}
+
+			answered.statusCode = response.statusCode;
 			if (trace !== undefined) {
 				trace.statusCode = response.statusCode;
 			}
@@ -146,13 +173,17 @@ export function createFetchToken(config: NormalizedConfig): () => Promise<TokenS
 		},
 	});
 
+	const fetchFrom = async (resolved: ResolvedEndpoint, deadline: Deadline, trace?: TokenRequestMessage): Promise<TokenSet> => {
+		const answered: {statusCode?: number} = {};
+		const tokenSet = await grant.requestToken(callAt(resolved, deadline, answered, trace));
+		return checkTokenType(tokenSet, config.dpop, {endpoint: endpointOf(resolved), statusCode: answered.statusCode});
+	};
+
 	return async () => {
 		const deadline = startDeadline(config.tokenTimeout);
 		const resolved = await resolveEndpoint(deadline);
 		// Traced around the grant, so that an answer the grant refuses (no `access_token`, a wrong `token_type`) is a failure too.
 		const trace = tokenRequestMessage(labels, resolved.tokenEndpoint);
-		return trace === undefined
-			? grant.requestToken(callAt(resolved, deadline, undefined))
-			: traceTokenRequest(trace, async () => grant.requestToken(callAt(resolved, deadline, trace)));
+		return trace === undefined ? fetchFrom(resolved, deadline) : traceTokenRequest(trace, async () => fetchFrom(resolved, deadline, trace));
 	};
 }

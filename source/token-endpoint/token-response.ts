@@ -89,6 +89,8 @@ function parseExpiresIn(value: unknown, statusCode: number | undefined, source: 
 	return expiresIn;
 }
 
+const supportedTokenTypes = new Set(['bearer', 'dpop']);
+
 /**
 The token set in a successful response (RFC 6749 §5.1). Other members, such as RFC 8693's `issued_token_type`, are allowed and ignored. The JSON may come from a custom grant function, unchecked.
 */
@@ -108,9 +110,10 @@ export function parseTokenObject({json, statusCode, source}: {readonly json: unk
 	}
 
 	const tokenType = json.token_type ?? 'Bearer';
-	if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
+	// Whether the type is the one the request asked for is for the token endpoint to say: only it knows whether a DPoP proof went out.
+	if (typeof tokenType !== 'string' || !supportedTokenTypes.has(tokenType.toLowerCase())) {
 		const shown = typeof tokenType === 'string' ? tokenType.slice(0, 32) : typeof tokenType;
-		throw new TokenError(`${responseFrom(source)} has the \`token_type\` "${shown}"; only Bearer is supported (RFC 6750)`, {statusCode});
+		throw new TokenError(`${responseFrom(source)} has the \`token_type\` "${shown}"; only Bearer (RFC 6750) and DPoP (RFC 9449) are supported`, {statusCode});
 	}
 
 	// Absent means "keep the one you have" (RFC 6749 §6); an empty one is no refresh token at all.

@@ -1,6 +1,7 @@
 import {tokenCacheKey} from '../configuration/cache-key.js';
 import {normalizeConfig, type OAuthConfig} from '../configuration/normalize.js';
 import {labelSource} from '../diagnostics/identify.js';
+import {registerDpopSource} from '../dpop/registry.js';
 import {ConfigurationError} from '../errors.js';
 import {storeEncryptionKeyFor} from '../stores/options.js';
 import {createFetchToken} from '../token-endpoint/fetch-token.js';
@@ -32,6 +33,9 @@ class ConfiguredSource extends TokenSource {
 		});
 		this.cacheKey = cacheKey;
 		labelSource(this, {clientId: normalized.clientId, grantType: normalized.grant.type});
+		if (normalized.dpop !== undefined) {
+			registerDpopSource(this, normalized.dpop);
+		}
 	}
 }
 

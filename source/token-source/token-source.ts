@@ -1,6 +1,7 @@
 import {decodeJwt} from 'jose';
 import pMemoize from 'p-memoize';
 import {coolDownAfter, fullJitter} from '../backoff.js';
+import type {DpopKey} from '../dpop/key.js';
 import {isNonNegativeSeconds} from '../checks.js';
 import {
 	publishCacheHit,
@@ -43,6 +44,10 @@ export type TokenSet = {
 	The response's other members, as sent: RFC 8693's `issued_token_type`, an `id_token`, a provider's own.
 	*/
 	extra?: Readonly<Record<string, unknown>>;
+	/**
+	For a DPoP-bound token (RFC 9449), the key it is bound to: every request with the token carries a proof signed by it. Set by the token endpoint with the `dpop` option, or by the store for a token another process fetched. Shows no key material.
+	*/
+	dpopKey?: DpopKey;
 };
 
 export type TokenSourceOptions = CacheOptions & StoreOptions & {
@@ -404,6 +409,13 @@ export class TokenSource {
 	*/
 	getTokenSync(): string | undefined {
 		return this.#usable()?.accessToken;
+	}
+
+	/**
+	`getTokenSync()` with everything the token endpoint said of the token: for a DPoP-bound token, its `dpopKey` too. What the hooks call on every request when DPoP is on.
+	*/
+	getTokenSetSync(): Readonly<TokenSet> | undefined {
+		return this.#usable()?.tokenSet;
 	}
 
 	/**

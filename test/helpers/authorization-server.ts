@@ -1,7 +1,7 @@
 /*
 panva's oidc-provider on loopback, set up for every client authentication method and grant got-oauth supports: a client per method, the JWT bearer, token exchange and password grants registered through the provider's own `registerGrantType`, a mutual TLS alias over HTTPS with a CA made at test time, and a record of every token request the provider handled.
 */
-import {X509Certificate, generateKeyPairSync, type KeyObject} from 'node:crypto';
+import {X509Certificate, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto';
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse} from 'node:http';
 import {createServer as createHttpsServer, type Server as HttpsServer} from 'node:https';
 import type {TLSSocket} from 'node:tls';
@@ -80,6 +80,8 @@ export type TestServerOptions = {
 	mtls?: boolean;
 	/** Seconds. Default: 60. */
 	accessTokenTtl?: number;
+	/** DPoP (RFC 9449 §8): every token request must carry a nonce from this server. */
+	requireDpopNonce?: boolean;
 };
 
 export type TestAuthorizationServer = {
@@ -99,8 +101,8 @@ export type TestAuthorizationServer = {
 	dropNextTokenResponses(count: number): void;
 	/** The bodies of the answers `dropNextTokenResponses` kept from the client, in order. */
 	readonly droppedTokenResponses: Array<Record<string, unknown>>;
-	/** A refresh token for `accountId`, as an authorization code flow would have left the public client `app`. */
-	issueRefreshToken(accountId: string): Promise<string>;
+	/** A refresh token for `accountId`, as an authorization code flow would have left the public client `app`; with `jkt`, bound to that DPoP key (RFC 9449 §5). */
+	issueRefreshToken(accountId: string, options?: {jkt?: string}): Promise<string>;
 	close(): Promise<void>;
 };
 
@@ -209,6 +211,8 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 		scopes: ['api:read', 'openid', 'offline_access'],
 		jwks: providerJwks,
 		clientDefaults: {id_token_signed_response_alg: 'ES256'},
+		// Every algorithm got-oauth signs DPoP proofs with; the default is ES256, Ed25519 and EdDSA.
+		enabledJWA: {dPoPSigningAlgValues: ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']},
 		discovery: mtlsTokenEndpoint === undefined ? {} : {mtls_endpoint_aliases: {token_endpoint: mtlsTokenEndpoint}},
 		// Every refresh rotates, so a client that reuses a spent refresh token is caught: the provider then revokes the whole grant.
 		rotateRefreshToken: true,
@@ -218,6 +222,7 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 		features: {
 			clientCredentials: {enabled: true},
 			devInteractions: {enabled: false},
+			dPoP: {enabled: true, ...(options.requireDpopNonce === true && {nonceSecret: randomBytes(32), requireNonce: () => true})},
 			resourceIndicators: {
 				enabled: true,
 				defaultResource: () => apiResource,
@@ -412,7 +417,7 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 			dropsPending = count;
 		},
 		droppedTokenResponses,
-		async issueRefreshToken(accountId) {
+		async issueRefreshToken(accountId, {jkt} = {}) {
 			const app = (await provider.Client.find('app'))!;
 			const grant = new provider.Grant({accountId, clientId: app.clientId});
 			grant.addOIDCScope('openid offline_access');
@@ -425,6 +430,7 @@ export async function startTestAuthorizationServer(options: TestServerOptions = 
 				gty: 'authorization_code',
 				scope: 'openid offline_access api:read',
 				resource: apiResource,
+				...(jkt !== undefined && {jkt}),
 			});
 			return refreshToken.save();
 		},
