@@ -524,7 +524,9 @@ test('each nonce retry is published on the dpop:nonce-retry channel, naming the 
 	await got.extend(oauthHooks(config))(api.url('/a'));
 	await got.extend(oauthHooks(config))(api.url('/b'));
 
-	t.deepEqual(messages.slice(0, 2), [
+	// Other tests in this file run at the same time: only this test's servers count.
+	const ours = messages.filter(message => [token.origin, api.origin].includes((message as {origin: string}).origin));
+	t.deepEqual(ours, [
 		{clientId, grantType: 'client_credentials', server: 'authorization-server', origin: token.origin},
 		{clientId, grantType: 'client_credentials', server: 'resource-server', origin: api.origin},
 	]);
