@@ -50,31 +50,29 @@ function forgetHttp2(request: Http2RequestInternals): void {
 }
 
 function forgetHttp1(request: NodeRequestInternals, header: string, signal: AbortSignal | undefined, proof: string | undefined): void {
+	let isHeadForgotten = false;
+	// One listener for every event that may come first: each part is done once, and a part that is not there yet waits for the next event.
 	const forget = (): void => {
-		if (request._headerSent !== true) {
-			return;
+		if (!isHeadForgotten && request._headerSent === true) {
+			isHeadForgotten = true;
+			if (typeof request._header === 'string') {
+				request._header = redact(request._header, header, proof);
+			}
+
+			const map = outHeaders === undefined ? undefined : request[outHeaders];
+			if (map !== undefined) {
+				delete map.authorization;
+				delete map.dpop;
+			}
 		}
 
-		if (typeof request._header === 'string') {
-			request._header = redact(request._header, header, proof);
-		}
-
-		const map = outHeaders === undefined ? undefined : request[outHeaders];
-		if (map?.authorization !== undefined) {
-			delete map.authorization;
-		}
-
-		if (map?.dpop !== undefined) {
-			delete map.dpop;
-		}
-	};
-
-	const forgetQueued = (): void => {
-		forget();
 		// Failed or aborted before the socket connected: the head still waits in the output queue or in the socket.
-		for (const entry of request.outputData ?? []) {
-			if (typeof entry.data === 'string') {
-				entry.data = redact(entry.data, header, proof);
+		const queued = request.outputData;
+		if (queued !== undefined && queued.length > 0) {
+			for (const entry of queued) {
+				if (typeof entry.data === 'string') {
+					entry.data = redact(entry.data, header, proof);
+				}
 			}
 		}
 
@@ -82,22 +80,21 @@ function forgetHttp1(request: NodeRequestInternals, header: string, signal: Abor
 		if (socket?.destroyed === true && typeof socket._pendingData === 'string') {
 			socket._pendingData = redact(socket._pendingData, header, proof);
 		}
+
+		if (signal !== undefined && request.destroyed) {
+			signal.removeEventListener('abort', forget);
+		}
 	};
 
 	// `finish`: the head went to the socket. `error` comes before got builds its error for a failed connection; `close` ends every request.
-	// `on`, not `once`: the handlers are idempotent, and `once` costs a wrapper per listener.
+	// `on`, not `once`: the listener is idempotent, and `once` costs a wrapper per listener.
 	request.on('finish', forget);
-	request.on('error', forgetQueued);
-	request.on('close', forgetQueued);
-	if (signal === undefined || signal.aborted) {
-		return;
-	}
-
+	request.on('error', forget);
+	request.on('close', forget);
 	// got builds its AbortError at once on abort; this request's `close` comes only after the caller holds the error.
-	signal.addEventListener('abort', forgetQueued, {once: true});
-	request.on('close', () => {
-		signal.removeEventListener('abort', forgetQueued);
-	});
+	if (signal !== undefined && !signal.aborted) {
+		signal.addEventListener('abort', forget, {once: true});
+	}
 }
 
 /**

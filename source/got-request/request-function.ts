@@ -67,13 +67,13 @@ function originOf(native: NativeOptions): string {
 /**
 Call the wrapped function, or got's default where there is none or it declines (returns `undefined`), as got itself would.
 */
-function callThrough(own: AnyRequestFunction | undefined, options: NormalizedOptions, arguments_: unknown[]): unknown {
-	const result = own?.(...arguments_);
+function callThrough(own: AnyRequestFunction | undefined, options: NormalizedOptions, first: unknown, second: unknown, third: unknown): unknown {
+	const result = own?.(first, second, third);
 	if (result === undefined) {
-		return gotDefaultRequest(options)(...arguments_);
+		return gotDefaultRequest(options)(first, second, third);
 	}
 
-	return isPromise(result) ? result.then(resolved => resolved ?? gotDefaultRequest(options)(...arguments_)) : result;
+	return isPromise(result) ? result.then(resolved => resolved ?? gotDefaultRequest(options)(first, second, third)) : result;
 }
 
 /**
@@ -106,6 +106,15 @@ function forgetOurHeaders(headers: Record<string, unknown>, proof: string | unde
 }
 
 /**
+The request exists, and Node has copied the headers: ours go, and the copies Node keeps are wiped once sent.
+*/
+function created(request: unknown, headers: Record<string, unknown>, header: string, signal: AbortSignal | undefined, proof: string | undefined): unknown {
+	forgetOurHeaders(headers, proof);
+	forgetSentHead(request, header, signal, proof);
+	return request;
+}
+
+/**
 Make this attempt's request carry `authorization` when, and only when, it leaves for `origin`, and with `prove`, a `DPoP` proof of its own method and URL.
 */
 export function installRequestFunction(options: NormalizedOptions, origin: string, token: Authorization): void {
@@ -116,7 +125,7 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 		// The last word on where the token goes. A header set after our hook ran is someone's own: it wins.
 		const target = first instanceof URL ? first.origin : originOf(native);
 		if (target !== origin || native.headers?.authorization !== undefined) {
-			return callThrough(own, options, [first, second, third]) as ReturnType<RequestFunction>;
+			return callThrough(own, options, first, second, third) as ReturnType<RequestFunction>;
 		}
 
 		if (proof === undefined && token.prove !== undefined) {
@@ -135,19 +144,15 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 		}
 
 		gotOAuthRequest[sentToken] = token.read;
-		const created = (request: unknown): unknown => {
-			forgetOurHeaders(headers, proof);
-			forgetSentHead(request, token.header, options.signal, proof);
-			return request;
-		};
-
-		const result = callThrough(own, options, isViaCache ? [copy, second, third] : [first, copy, third]);
-		return (isPromise(result)
-			? result.then(created).catch((error: unknown) => {
+		const result = isViaCache ? callThrough(own, options, copy, second, third) : callThrough(own, options, first, copy, third);
+		if (isPromise(result)) {
+			return result.then(request => created(request, headers, token.header, options.signal, proof)).catch((error: unknown) => {
 				forgetOurHeaders(headers, proof);
 				throw error;
-			})
-			: created(result)) as ReturnType<RequestFunction>;
+			}) as ReturnType<RequestFunction>;
+		}
+
+		return created(result, headers, token.header, options.signal, proof) as ReturnType<RequestFunction>;
 	};
 
 	gotOAuthRequest[wrappedFunction] = own;

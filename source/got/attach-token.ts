@@ -20,6 +20,21 @@ function waitSignal(options: NormalizedOptions): AbortSignal | undefined {
 }
 
 /**
+One frozen state per origin, shared by every request to it: the first attempt of each request would otherwise make one.
+*/
+const states = new Map<string, {readonly origin: string}>();
+
+function stateFor(origin: string): {readonly origin: string} {
+	let state = states.get(origin);
+	if (state === undefined) {
+		state = Object.freeze({origin});
+		states.set(origin, state);
+	}
+
+	return state;
+}
+
+/**
 The origin this attempt may carry the token to, or `undefined` when it gets none: decided on the first attempt (the caller's own `authorization`, the origin rule), then the attempt's URL must still be at that origin.
 */
 export function ourOrigin(options: NormalizedOptions, isOurs: OriginRule): string | undefined {
@@ -29,7 +44,7 @@ export function ourOrigin(options: NormalizedOptions, isOurs: OriginRule): strin
 	if (state === undefined) {
 		// got deletes `authorization: undefined` before the hooks run, but remembers it was set: the caller said "send none".
 		const isCallersOwn = options.headers.authorization !== undefined || options.isHeaderExplicitlySet('authorization');
-		state = !isCallersOwn && isOurs(options, origin) ? {origin} : notOurs;
+		state = !isCallersOwn && isOurs(options, origin) ? stateFor(origin) : notOurs;
 		writeRequestState(options, state);
 	}
 

@@ -72,10 +72,12 @@ export function oauthHooks(configOrSource: OAuthConfig | TokenSource, hooksOptio
 		}
 	};
 
-	const isOurs = (requestOptions: NormalizedOptions, origin: string): boolean => policy.allows(origin, () => {
-		const prefixUrl = instancePrefixUrls.get(requestOptions) ?? requestOptions.prefixUrl;
-		return prefixUrl === '' ? undefined : new URL(prefixUrl).origin;
-	});
+	const isOurs = (requestOptions: NormalizedOptions, origin: string): boolean => policy.isSettled
+		? policy.allows(origin)
+		: policy.allows(origin, () => {
+			const prefixUrl = instancePrefixUrls.get(requestOptions) ?? requestOptions.prefixUrl;
+			return prefixUrl === '' ? undefined : new URL(prefixUrl).origin;
+		});
 	const dpop = dpopSettingsOf(source);
 	if (dpop !== undefined) {
 		return {
