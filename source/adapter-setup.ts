@@ -1,5 +1,6 @@
 import type {OAuthConfig} from './configuration/normalize.js';
 import {isPlainObject} from './checks.js';
+import {dpopSettingsOf} from './dpop/registry.js';
 import {ConfigurationError, describeValue} from './errors.js';
 import {checkOrigins, createOriginPolicy, type OriginOptions, type OriginPolicy} from './origin-policy.js';
 import {createTokenSource} from './token-source/create-token-source.js';
@@ -24,5 +25,10 @@ export function setUpAdapter(configOrSource: OAuthConfig | TokenSource, options:
 
 	const isSource = configOrSource instanceof TokenSource;
 	const source = isSource ? configOrSource : createTokenSource(configOrSource);
+	// A DPoP-bound token sent without a proof is one the API must reject (RFC 9449 §7.1): refuse, rather than fail on every call.
+	if (dpopSettingsOf(source) !== undefined) {
+		throw new ConfigurationError('dpop', 'works with the got hooks (`oauthHooks`) only: the ky and fetch adapters send no DPoP proof, and an API rejects a DPoP-bound token without one (RFC 9449 §7.1). Use got for this API, or a token source without `dpop`');
+	}
+
 	return {source, policy: createOriginPolicy(checkOrigins(options.origins ?? (isSource ? undefined : configOrSource.origins)))};
 }

@@ -5,7 +5,7 @@ import {performance} from 'node:perf_hooks';
 import process from 'node:process';
 import test from 'ava';
 import type {FetchFunction} from '../source/fetch/index.js';
-import {TokenError, TokenSource, createTokenSource} from '../source/index.js';
+import {ConfigurationError, TokenError, TokenSource, createTokenSource} from '../source/index.js';
 import {adapters, jsonOf, statusOf} from './helpers/adapters.js';
 import {deferred, settle} from './helpers/fakes.js';
 import {closedPort, startApiServer, startTokenEndpoint, tokenReply, type LocalServer} from './helpers/local-servers.js';
@@ -31,6 +31,17 @@ const redirect = (status: number, location: string) => ({status, headers: {locat
 
 for (const adapter of adapters) {
 	const {name} = adapter;
+
+	test(`${name}: a DPoP configuration or token source is refused at setup: a DPoP-bound token sent without a proof fails every call`, t => {
+		const settings = {tokenEndpoint: 'https://auth.example.com/token', clientId: 'adapter-client', clientSecret: 'adapter-secret', dpop: true} as const;
+		for (const configOrSource of [settings, createTokenSource(settings)]) {
+			const error = t.throws(() => adapter.client(configOrSource), {instanceOf: ConfigurationError});
+			t.is(error?.option, 'dpop');
+			t.regex(error?.message ?? '', /got hooks .*RFC 9449/);
+		}
+
+		t.notThrows(() => adapter.client({...settings, dpop: undefined}));
+	});
 
 	test(`${name}: every request carries the cached token; one token request in all`, async t => {
 		const s = await servers(t);
