@@ -20,13 +20,16 @@ for (let index = 0; index < lines.length; index++) {
 
 	const start = index + 1;
 	const end = lines.indexOf('```', start);
+	if (end === -1) {
+		throw new Error(`readme.md: the \`\`\`ts block at line ${start} is never closed`);
+	}
+
 	examples.push({line: start + 1, code: lines.slice(start, end).join('\n')});
 	index = end;
 }
 
 if (examples.length === 0) {
-	console.error('readme.md has no ```ts examples to check');
-	process.exit(1);
+	throw new Error('readme.md has no ```ts examples to check');
 }
 
 rmSync(directory, {recursive: true, force: true});
@@ -45,20 +48,23 @@ const entries = {
 	'got-oauth/opentelemetry': 'source/opentelemetry/index.ts',
 };
 
+const paths: Record<string, string[]> = {};
+for (const [name, file] of Object.entries(entries)) {
+	paths[name] = [fromDirectory(file)];
+}
+
 writeFileSync(path.join(directory, 'tsconfig.json'), JSON.stringify({
 	extends: fromDirectory('tsconfig.json'),
-	compilerOptions: {
-		noEmit: true,
-		paths: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, [fromDirectory(file)]])),
-	},
+	compilerOptions: {noEmit: true, paths},
+	// The examples and what they import, not the project's own `include`.
+	include: [],
 	files: [fromDirectory('scripts/readme-prelude.d.ts'), ...files],
 }, undefined, '\t'));
 
 try {
 	execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--project', directory], {stdio: 'inherit'});
+	console.log(`readme.md: ${examples.length} examples compile`);
 } catch {
-	console.error(`readme.md: an example above does not compile (the file name gives its line in readme.md)`);
-	process.exit(1);
+	process.exitCode = 1;
+	console.error('readme.md: an example above does not compile (the file name gives its line in readme.md)');
 }
-
-console.log(`readme.md: ${examples.length} examples compile`);
