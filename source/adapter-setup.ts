@@ -24,6 +24,11 @@ export function setUpAdapter(configOrSource: OAuthConfig | TokenSource, options:
 	}
 
 	const isSource = configOrSource instanceof TokenSource;
+	// A predicate over got's response cannot judge a fetch Response, and ignoring it would retry what the caller said not to.
+	if (!isSource && configOrSource.isTokenRejected !== undefined) {
+		throw new ConfigurationError('isTokenRejected', 'works with the got hooks (`oauthHooks`) only: the ky and fetch adapters take a `401` as the rejected token (RFC 6750 §3.1)');
+	}
+
 	const source = isSource ? configOrSource : createTokenSource(configOrSource);
 	// A DPoP-bound token sent without a proof is one the API must reject (RFC 9449 §7.1): refuse, rather than fail on every call.
 	if (dpopSettingsOf(source) !== undefined) {

@@ -37,10 +37,17 @@ for (const adapter of adapters) {
 		for (const configOrSource of [settings, createTokenSource(settings)]) {
 			const error = t.throws(() => adapter.client(configOrSource), {instanceOf: ConfigurationError});
 			t.is(error?.option, 'dpop');
-			t.regex(error?.message ?? '', /got hooks .*RFC 9449/);
+			t.regex(error?.message ?? '', /got hooks .*RFC 9449/v);
 		}
 
 		t.notThrows(() => adapter.client({...settings, dpop: undefined}));
+	});
+
+	test(`${name}: isTokenRejected in the configuration is refused at setup: it judges got's responses, and a 401 is the rejection here`, t => {
+		const settings = {tokenEndpoint: 'https://auth.example.com/token', clientId: 'adapter-client', clientSecret: 'adapter-secret'};
+		const error = t.throws(() => adapter.client({...settings, isTokenRejected: response => response.statusCode === 403}), {instanceOf: ConfigurationError});
+		t.is(error?.option, 'isTokenRejected');
+		t.regex(error?.message ?? '', /got hooks .*`401`/v);
 	});
 
 	test(`${name}: every request carries the cached token; one token request in all`, async t => {

@@ -1,4 +1,5 @@
 import {tokenCacheKey} from '../configuration/cache-key.js';
+import {processLocalProblem} from '../configuration/fingerprint.js';
 import {normalizeConfig, type OAuthConfig} from '../configuration/normalize.js';
 import {labelSource} from '../diagnostics/identify.js';
 import {registerDpopSource} from '../dpop/registry.js';
@@ -19,7 +20,8 @@ class ConfiguredSource extends TokenSource {
 	constructor(config: OAuthConfig) {
 		const normalized = normalizeConfig(config);
 		const cacheKey = tokenCacheKey(normalized);
-		const {sharingProblem} = normalized.grant;
+		// A certificate can bind the token (RFC 8705 §3), so it names the token as a subject token does.
+		const sharingProblem = normalized.grant.sharingProblem ?? processLocalProblem('clientCertificate.certificate', normalized.clientCertificate?.certificate);
 		if (sharingProblem !== undefined && config.store !== undefined) {
 			throw new ConfigurationError(sharingProblem.option, sharingProblem.problem);
 		}

@@ -2,13 +2,25 @@
 What may be passed as a store, which keys seal its entries, and which configurations must not share a token: problems named, values never shown. The configuration errors are spelled out in full, through the public API, as in test/configuration.ts.
 */
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import test from 'ava';
-import {ConfigurationError, createTokenSource, oauthHooks, redisTokenStore, TokenSource, type OAuthConfig, type RedisClient, type Store} from '../../source/index.js';
+import {ConfigurationError, createTokenSource, oauthHooks, pemFromFile, redisTokenStore, TokenSource, type OAuthConfig, type RedisClient, type Store} from '../../source/index.js';
 import {encryptionKeyProblem, resolveStoreKeys, type ConfigurationProblem} from '../../source/stores/configuration.js';
 import {storeEncryptionKeyFor} from '../../source/stores/options.js';
 import {deriveStoreKeys, keyFromCredential, type StoreKeys} from '../../source/stores/sealed-entry.js';
 import {SharedTokenCache} from '../../source/stores/shared-token-cache.js';
 import {isTokenStore, storeEncryptionKey, storeProblem, type TokenStore} from '../../source/stores/store.js';
+
+const secrets = mkdtempSync(path.join(tmpdir(), 'got-oauth-store-'));
+const certificateFile = path.join(secrets, 'client.crt');
+const keyFile = path.join(secrets, 'client.key');
+writeFileSync(certificateFile, 'certificate');
+writeFileSync(keyFile, 'key');
+test.after.always(() => {
+	rmSync(secrets, {recursive: true, force: true});
+});
 
 const tokenStore: TokenStore = {
 	async get() {
@@ -165,6 +177,11 @@ const bad: Array<[string, Partial<OAuthConfig> & Record<string, unknown>, string
 		`\`actorToken\` ${processLocal}`,
 	],
 	[
+		'a client certificate read by a function with a store',
+		{clientCertificate: {certificate: () => 'certificate', key: () => 'key'}},
+		`\`clientCertificate.certificate\` ${processLocal}`,
+	],
+	[
 		'a public client with a store and no encryptionKey',
 		publicClient,
 		'`encryptionKey` is required with `store` for a client without a client secret or private key (a public client, or one that sends a `clientAssertion`): '
@@ -206,6 +223,7 @@ const good: Array<[string, Partial<OAuthConfig>]> = [
 	['a Keyv store', {store: keyvStore}],
 	['a Map', {store: new Map()}],
 	['a store with a JWT bearer grant whose assertion is a string', {grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'jwt'}],
+	['a store with a client certificate read from files by pemFromFile', {clientCertificate: {certificate: pemFromFile(certificateFile), key: pemFromFile(keyFile)}}],
 	['a store with a token exchange whose tokens are strings', {grant: 'urn:ietf:params:oauth:grant-type:token-exchange', subjectToken: 'token', actorToken: 'actor'}],
 ];
 
