@@ -11,8 +11,15 @@ const redactedProof = '[redacted]';
 `text` without the sent authorization header value and proof. The scheme stays, so a printed head still says what kind of credential went.
 */
 function redact(text: string, header: string, proof: string | undefined): string {
-	const withoutHeader = text.replace(header, () => `${header.split(' ', 1)[0]!} [redacted]`);
-	return proof === undefined ? withoutHeader : withoutHeader.replace(proof, () => redactedProof);
+	const scheme = header.slice(0, Math.max(0, header.indexOf(' ')));
+	const withoutHeader = replaceOnce(text, header, `${scheme} [redacted]`);
+	return proof === undefined ? withoutHeader : replaceOnce(withoutHeader, proof, redactedProof);
+}
+
+// Not `String#replace`: a replacement string would read `$` patterns, and a replacement function costs a call on every request.
+function replaceOnce(text: string, search: string, replacement: string): string {
+	const at = text.indexOf(search);
+	return at === -1 ? text : `${text.slice(0, at)}${replacement}${text.slice(at + search.length)}`;
 }
 
 const outHeaders = Object.getOwnPropertySymbols(new OutgoingMessage()).find(symbol => symbol.description === 'kOutHeaders');

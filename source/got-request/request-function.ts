@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import type {NormalizedOptions, Options, RequestFunction} from 'got';
 import {forgetSentHead} from './forget-sent-head.js';
 
@@ -39,9 +41,26 @@ export function tokenSentWith(options: Options | NormalizedOptions): string | un
 }
 
 /**
+got's own rule for HTTP/1 (`http.request` or `https.request`), without two trips through the validating `request` setter on every request; `undefined` where got would choose its HTTP/2 client.
+*/
+function nodeRequestFor(options: NormalizedOptions): typeof http.request | undefined {
+	const {url} = options;
+	if (url instanceof URL && !options.http2 && options.h2session === undefined) {
+		return url.protocol === 'https:' ? https.request : http.request;
+	}
+
+	return undefined;
+}
+
+/**
 got's own choice for the options' current URL: `http.request`, `https.request`, or its HTTP/2 client.
 */
 function gotDefaultRequest(options: NormalizedOptions): AnyRequestFunction {
+	const nodeRequest = nodeRequestFor(options);
+	if (nodeRequest !== undefined) {
+		return nodeRequest as AnyRequestFunction;
+	}
+
 	const own = options.request;
 	options.request = undefined;
 	try {
@@ -98,11 +117,12 @@ export type Authorization = {
 Node has copied the headers once the request exists; the agent's and the TLS socket's options could otherwise keep ours.
 */
 function forgetOurHeaders(headers: Record<string, unknown>, proof: string | undefined): void {
+	// Assigned, not deleted: `delete` turns the object into a slow dictionary on every request.
 	if (proof !== undefined) {
-		delete headers.dpop;
+		headers.dpop = undefined;
 	}
 
-	delete headers.authorization;
+	headers.authorization = undefined;
 }
 
 /**
@@ -136,6 +156,22 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 		}
 
 		const headers: Record<string, unknown> = proof === undefined ? {...native.headers, authorization: token.header} : {...native.headers, authorization: token.header, dpop: proof};
+		const nodeRequest = own === undefined && first instanceof URL ? nodeRequestFor(options) : undefined;
+		if (nodeRequest !== undefined) {
+			// Node copies the options into a request of its own before it returns, so got's may carry our headers for the length of the call.
+			const gotHeaders = native.headers;
+			native.headers = headers;
+			let request: unknown;
+			try {
+				request = (nodeRequest as AnyRequestFunction)(first, native, third);
+			} finally {
+				native.headers = gotHeaders;
+			}
+
+			gotOAuthRequest[sentToken] = token.read;
+			return created(request, headers, token.header, options.signal, proof) as ReturnType<RequestFunction>;
+		}
+
 		const copy = {...native, headers};
 		const isViaCache = !(first instanceof URL);
 		if (isViaCache) {

@@ -24,13 +24,23 @@ One frozen state per origin, shared by every request to it: the first attempt of
 */
 const states = new Map<string, {readonly origin: string}>();
 
+/**
+Most processes call one API: its state is at hand without hashing the origin again.
+*/
+let lastState: {readonly origin: string} | undefined;
+
 function stateFor(origin: string): {readonly origin: string} {
+	if (lastState?.origin === origin) {
+		return lastState;
+	}
+
 	let state = states.get(origin);
 	if (state === undefined) {
 		state = Object.freeze({origin});
 		states.set(origin, state);
 	}
 
+	lastState = state;
 	return state;
 }
 
