@@ -4,12 +4,12 @@
 import {createHash, createPrivateKey} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {Agent, createServer} from 'node:https';
-import type {AddressInfo} from 'node:net';
 import type {TLSSocket} from 'node:tls';
 import test, {type ExecutionContext} from 'ava';
 import {createTokenSource, pemFromFile, type OAuthConfig} from '../source/index.js';
 import {testPki, thumbprint} from './helpers/certificates.js';
 import {fileDirectory} from './helpers/federation.js';
+import {serveOnLoopback} from './helpers/local-servers.js';
 
 const pki = testPki();
 
@@ -64,16 +64,7 @@ async function startMtlsServer(t: ExecutionContext) {
 		void handle(request, response);
 	});
 
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(async () => {
-		server.closeAllConnections();
-		await new Promise(resolve => {
-			server.close(resolve);
-		});
-	});
-	const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	const origin = `https://127.0.0.1:${await serveOnLoopback(server, t)}`;
 	return {origin, seen};
 }
 

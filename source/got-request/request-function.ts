@@ -135,6 +135,33 @@ function created(request: unknown, headers: Record<string, unknown>, header: str
 }
 
 /**
+Send the request with `headers` in place of got's, which stay as they were.
+*/
+// eslint-disable-next-line max-params -- got's three arguments as they came, without an array on every request.
+function sendWithHeaders(own: AnyRequestFunction | undefined, options: NormalizedOptions, native: NativeOptions, headers: Record<string, unknown>, first: unknown, second: unknown, third: unknown): unknown {
+	if (!(first instanceof URL)) {
+		const copy = {...native, headers};
+		// Through got's cache, which applies shared-cache rules from its own view of the headers: tell it the request is authorized, not with what.
+		native.headers = {...native.headers, authorization: 'Bearer'};
+		return callThrough(own, options, copy, second, third);
+	}
+
+	const nodeRequest = own === undefined ? nodeRequestFor(options) : undefined;
+	if (nodeRequest === undefined) {
+		return callThrough(own, options, first, {...native, headers}, third);
+	}
+
+	// Node copies the options into a request of its own before it returns, so got's may carry our headers for the length of the call.
+	const gotHeaders = native.headers;
+	native.headers = headers;
+	try {
+		return (nodeRequest as AnyRequestFunction)(first, native, third);
+	} finally {
+		native.headers = gotHeaders;
+	}
+}
+
+/**
 Make this attempt's request carry `authorization` when, and only when, it leaves for `origin`, and with `prove`, a `DPoP` proof of its own method and URL.
 */
 export function installRequestFunction(options: NormalizedOptions, origin: string, token: Authorization): void {
@@ -156,31 +183,8 @@ export function installRequestFunction(options: NormalizedOptions, origin: strin
 		}
 
 		const headers: Record<string, unknown> = proof === undefined ? {...native.headers, authorization: token.header} : {...native.headers, authorization: token.header, dpop: proof};
-		const nodeRequest = own === undefined && first instanceof URL ? nodeRequestFor(options) : undefined;
-		if (nodeRequest !== undefined) {
-			// Node copies the options into a request of its own before it returns, so got's may carry our headers for the length of the call.
-			const gotHeaders = native.headers;
-			native.headers = headers;
-			let request: unknown;
-			try {
-				request = (nodeRequest as AnyRequestFunction)(first, native, third);
-			} finally {
-				native.headers = gotHeaders;
-			}
-
-			gotOAuthRequest[sentToken] = token.read;
-			return created(request, headers, token.header, options.signal, proof) as ReturnType<RequestFunction>;
-		}
-
-		const copy = {...native, headers};
-		const isViaCache = !(first instanceof URL);
-		if (isViaCache) {
-			// The cache applies shared-cache rules from its own view of the headers: tell it the request is authorized, not with what.
-			native.headers = {...native.headers, authorization: 'Bearer'};
-		}
-
 		gotOAuthRequest[sentToken] = token.read;
-		const result = isViaCache ? callThrough(own, options, copy, second, third) : callThrough(own, options, first, copy, third);
+		const result = sendWithHeaders(own, options, native, headers, first, second, third);
 		if (isPromise(result)) {
 			return result.then(request => created(request, headers, token.header, options.signal, proof)).catch((error: unknown) => {
 				forgetOurHeaders(headers, proof);

@@ -3,11 +3,11 @@ A workload platform and an identity provider that trusts it, on loopback: the "c
 */
 import {mkdtempSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
-import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import type {ExecutionContext} from 'ava';
 import {createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWTPayload} from 'jose';
+import {serveOnLoopback} from './local-servers.js';
 
 export type Cluster = {
 	/** The cluster's OIDC issuer URL, as its service account tokens carry it in `iss`. */
@@ -135,17 +135,7 @@ export async function startIdentityProvider(t: ExecutionContext, tokenPath: stri
 		void handle(request, response);
 	});
 
-	await new Promise<void>(resolve => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(async () => {
-		server.closeAllConnections();
-		await new Promise(resolve => {
-			server.close(resolve);
-		});
-	});
-
-	const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	const origin = `http://127.0.0.1:${await serveOnLoopback(server, t)}`;
 	return {
 		origin,
 		url: (pathname: string) => new URL(pathname, origin).href,

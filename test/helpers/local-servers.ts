@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type https from 'node:https';
 import type {AddressInfo} from 'node:net';
 import {performance} from 'node:perf_hooks';
 
@@ -137,6 +138,21 @@ export async function startApiServer(handler?: Handler): Promise<LocalServer> {
 	const server = await startServer(request => ({body: {path: request.path, authorization: request.headers.authorization}}));
 	server.handle(handler);
 	return server;
+}
+
+/** Listen on a free loopback port until the test ends; the port. */
+export async function serveOnLoopback(server: http.Server | https.Server, t: {teardown(fn: () => Promise<void>): void}): Promise<number> {
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(async () => {
+		// Keep-alive sockets would otherwise hold close() open.
+		server.closeAllConnections();
+		await new Promise(resolve => {
+			server.close(resolve);
+		});
+	});
+	return (server.address() as AddressInfo).port;
 }
 
 /** A loopback port nothing listens on (it was free a moment ago): connecting to it is refused. */

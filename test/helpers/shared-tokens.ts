@@ -1,4 +1,5 @@
 import type {SharedToken, StoreEvent} from '../../source/stores/shared-token-cache.js';
+import type {TokenStore} from '../../source/stores/store.js';
 
 export type SharedTokenTimes = {
 	/** Wall-clock milliseconds the token was fetched at. Default: `Date.now()`. */
@@ -40,5 +41,24 @@ export async function accessTokenOf(pending: Promise<SharedToken | undefined>): 
 export function recorder(events: StoreEvent[]): (event: StoreEvent) => void {
 	return event => {
 		events.push(event);
+	};
+}
+
+/** The store, with every call counted. */
+export function counted(store: TokenStore): TokenStore & {calls: string[]} {
+	const calls: string[] = [];
+	const wrap = <Arguments extends unknown[], Result>(name: string, method: (...arguments_: Arguments) => Promise<Result>) => async (...arguments_: Arguments) => {
+		calls.push(name);
+		return method(...arguments_);
+	};
+
+	return {
+		...store,
+		calls,
+		get: wrap('get', store.get),
+		set: wrap('set', store.set),
+		deleteIfFingerprint: wrap('deleteIfFingerprint', store.deleteIfFingerprint),
+		acquireLock: wrap('acquireLock', store.acquireLock),
+		releaseLock: wrap('releaseLock', store.releaseLock),
 	};
 }

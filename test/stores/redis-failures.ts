@@ -9,30 +9,11 @@ import {deriveStoreKeys} from '../../source/stores/sealed-entry.js';
 import {SharedTokenCache, type StoreEvent} from '../../source/stores/shared-token-cache.js';
 import type {TokenStore} from '../../source/stores/store.js';
 import {clientKinds, connectClient, startRedisServer, type ClientKind, type RedisServer, type TestClient} from '../helpers/redis-server.js';
-import {accessTokenOf, fetcher, recorder, type Fetcher} from '../helpers/shared-tokens.js';
+import {accessTokenOf, counted, fetcher, recorder, type Fetcher} from '../helpers/shared-tokens.js';
 
 const keys = deriveStoreKeys('client-secret');
 /** Longer than the default 250 ms, so that a machine busy with the other test files does not time out the calls that should succeed. */
 const timeout = 1000;
-
-/** The store, with every call counted. */
-function counted(store: TokenStore): TokenStore & {calls: string[]} {
-	const calls: string[] = [];
-	const wrap = <Arguments extends unknown[], Result>(name: string, method: (...arguments_: Arguments) => Promise<Result>) => async (...arguments_: Arguments) => {
-		calls.push(name);
-		return method(...arguments_);
-	};
-
-	return {
-		...store,
-		calls,
-		get: wrap('get', store.get),
-		set: wrap('set', store.set),
-		deleteIfFingerprint: wrap('deleteIfFingerprint', store.deleteIfFingerprint),
-		acquireLock: wrap('acquireLock', store.acquireLock),
-		releaseLock: wrap('releaseLock', store.releaseLock),
-	};
-}
 
 type Setup = {
 	server: RedisServer;

@@ -10,6 +10,7 @@ import {deriveStoreKeys, keyFromCredential, openEntry} from '../../source/stores
 import {fakeClock} from '../helpers/fakes.js';
 import {startApiServer, startTokenEndpoint, type LocalServer} from '../helpers/local-servers.js';
 import {clientKinds, connectClient, startRedisServer, type ClientKind, type RedisServer, type TestClient} from '../helpers/redis-server.js';
+import {counted} from '../helpers/shared-tokens.js';
 
 let server: RedisServer;
 
@@ -74,25 +75,6 @@ function withBothClients(title: string, body: (t: ExecutionContext, kind: Client
 			await body(t, kind);
 		});
 	}
-}
-
-/** The store, with every call counted. */
-function counted(store: TokenStore): TokenStore & {calls: string[]} {
-	const calls: string[] = [];
-	const wrap = <Arguments extends unknown[], Result>(name: string, method: (...arguments_: Arguments) => Promise<Result>) => async (...arguments_: Arguments) => {
-		calls.push(name);
-		return method(...arguments_);
-	};
-
-	return {
-		...store,
-		calls,
-		get: wrap('get', store.get),
-		set: wrap('set', store.set),
-		deleteIfFingerprint: wrap('deleteIfFingerprint', store.deleteIfFingerprint),
-		acquireLock: wrap('acquireLock', store.acquireLock),
-		releaseLock: wrap('releaseLock', store.releaseLock),
-	};
 }
 
 withBothClients('sources with one configuration share one token: one token request for all, asking at once', async (t, kind) => {
